@@ -1,0 +1,129 @@
+// The differentiable ops: the public front-end of staa. Layer: autograd.
+// Each op checks its arguments (errors name the op, what was expected and what came), computes
+// the output shape, runs the device's backend kernel and, in grad mode, records a tape node whose
+// backward sits next to the forward in autograd/ops/<family>.cpp.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "autograd/tape.h"
+#include "tensor/creation.h"
+#include "tensor/generator.h"
+#include "tensor/tensor.h"
+
+namespace staa {
+
+// ---- unary (autograd/ops/elementwise.cpp) -----------------------------------------------------
+Tensor neg(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor square(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor pow(const Tensor& x, double exponent);
+Tensor clamp(const Tensor& x, double low, double high);
+
+// ---- binary with broadcasting, and scalar forms ----------------------------------------------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, double b);
+Tensor sub(const Tensor& a, double b);
+Tensor sub(double a, const Tensor& b);
+Tensor mul(const Tensor& a, double b);
+Tensor div(const Tensor& a, double b);
+Tensor div(double a, const Tensor& b);
+Tensor maximum(const Tensor& a, double b);
+Tensor minimum(const Tensor& a, double b);
+
+inline Tensor operator-(const Tensor& x) { return neg(x); }
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator+(const Tensor& a, double b) { return add(a, b); }
+inline Tensor operator+(double a, const Tensor& b) { return add(b, a); }
+inline Tensor operator-(const Tensor& a, double b) { return sub(a, b); }
+inline Tensor operator-(double a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
+inline Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
+inline Tensor operator/(const Tensor& a, double b) { return div(a, b); }
+inline Tensor operator/(double a, const Tensor& b) { return div(a, b); }
+
+// ---- comparisons: masks of 0 and 1 in the input dtype, never requiring grad --------------------
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, double b);
+Tensor ne(const Tensor& a, double b);
+Tensor lt(const Tensor& a, double b);
+Tensor le(const Tensor& a, double b);
+Tensor gt(const Tensor& a, double b);
+Tensor ge(const Tensor& a, double b);
+
+// cond != 0 ? a : b, with broadcasting of all three.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
+// ---- reductions (autograd/ops/reduce.cpp); empty dims = all dims -------------------------------
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+// Variance with Bessel's correction by default (correction = 1), as torch.var.
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false,
+           int64_t correction = 1);
+struct MaxResult {
+  Tensor values;
+  Tensor indices;  // i64: row-major position of the max within the reduced dims (the index along
+                   // the dim when one dim is reduced); the first max wins ties
+};
+MaxResult max(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+// Sums x down to `shape` (the inverse of broadcasting): the backward of every broadcast.
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// ---- shape (autograd/ops/shape.cpp); permute/transpose/concat/stack/expand copy ---------------
+// One entry may be -1 (inferred). A view: shares storage with x.
+Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape);
+// Rows [start, end) along dim 0. A view: shares storage with x.
+Tensor slice(const Tensor& x, int64_t start, int64_t end);
+Tensor permute(const Tensor& x, const std::vector<int64_t>& perm);
+Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
+Tensor concat(const std::vector<Tensor>& xs, int64_t dim);
+Tensor stack(const std::vector<Tensor>& xs, int64_t dim);
+Tensor expand(const Tensor& x, const Shape& shape);
+// out = x indexed along dim by index (i64, 1-D).
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+// out[..., j, ...] = x[..., index[..., j, ...], ...] along dim; index (i64) has x's ndim and x's
+// sizes except along dim.
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+
+// ---- matmul (autograd/ops/matmul.cpp) ---------------------------------------------------------
+// op(a) @ op(b), op = transpose of the last two dims when the flag is set. a: [..., m, k],
+// b: [..., k, n]; batch dims must match, or one side is 2-D and is shared by every batch.
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
+
+// ---- softmax and losses (autograd/ops/softmax.cpp, autograd/ops/loss.cpp) ----------------------
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+// Mean cross-entropy of logits [N, C] against class indices (i64) [N]; label smoothing eps mixes
+// the one-hot target with the uniform distribution: (1 - eps) * nll + eps * mean_c(-log p_c).
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, double label_smoothing = 0.0);
+// Mean of (a - b)^2.
+Tensor mse_loss(const Tensor& a, const Tensor& b);
+// Zeroes each element with probability p and scales the rest by 1 / (1 - p); the identity when
+// training is false or p == 0. The mask comes from gen (explicit seed).
+Tensor dropout(const Tensor& x, double p, Generator& gen, bool training = true);
+
+// ---- in place, not differentiable (optimizers, accumulators); bump the version -----------------
+void add_(Tensor& x, const Tensor& y, double alpha = 1.0);  // x += alpha * y
+void mul_(Tensor& x, double factor);                        // x *= factor
+
+}  // namespace staa

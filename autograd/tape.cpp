@@ -1,0 +1,168 @@
+// Tape, grad mode, record() and backward(). Layer: autograd.
+#include "autograd/tape.h"
+
+#include <iostream>
+#include <sstream>
+#include <unordered_map>
+
+#include "autograd/ops.h"
+#include "tensor/backend.h"
+
+namespace staa {
+
+namespace {
+thread_local bool t_grad_enabled = true;
+}  // namespace
+
+bool grad_enabled() { return t_grad_enabled; }
+
+NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+
+Tape& Tape::current() {
+  thread_local Tape tape;
+  return tape;
+}
+
+std::string Tape::str() const {
+  std::ostringstream out;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    out << i << " " << op_name(n.op) << " ";
+    for (size_t j = 0; j < n.input_shapes.size(); ++j) out << (j ? "," : "") << n.input_shapes[j];
+    out << " -> " << n.output_shape << "\n";
+  }
+  return out.str();
+}
+
+void Tape::print() const { std::cout << str(); }
+
+const Tensor& BackwardContext::saved(size_t i) const {
+  STAA_CHECK(i < node_.saved.size(), op_name(node_.op), " backward: asked for saved tensor ", i,
+             ", the forward saved ", node_.saved.size());
+  const SavedTensor& s = node_.saved[i];
+  STAA_CHECK(s.tensor.version() == s.version, op_name(node_.op),
+             " backward: a tensor it saved (shape ", s.tensor.shape(),
+             ") was modified in place after the forward (version ", s.version, " then, ",
+             s.tensor.version(), " now); clone it before writing to it");
+  return s.tensor;
+}
+
+bool BackwardContext::needs_grad(size_t input) const { return node_.input_needs_grad[input]; }
+
+const Shape& BackwardContext::input_shape(size_t input) const {
+  return node_.input_shapes[input];
+}
+
+bool needs_record(std::initializer_list<const Tensor*> inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+bool needs_record(const std::vector<Tensor>& inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+void record(OpId op, const std::vector<Tensor>& inputs, Tensor& output, std::vector<Tensor> saved,
+            BackwardFn backward) {
+  Node node;
+  node.op = op;
+  for (const Tensor& t : inputs) {
+    const bool needs = t.defined() && t.requires_grad();
+    node.input_ids.push_back(t.defined() ? t.id() : 0);
+    node.input_needs_grad.push_back(needs);
+    node.input_shapes.push_back(t.defined() ? t.shape() : Shape{});
+    node.leaf_inputs.push_back(needs && t.is_leaf() ? t : Tensor());
+  }
+  for (Tensor& s : saved) {
+    const uint64_t version = s.defined() ? s.version() : 0;
+    node.saved.push_back({std::move(s), version});
+  }
+  node.output_id = output.id();
+  node.output_shape = output.shape();
+  node.output_dtype = output.dtype();
+  node.backward = std::move(backward);
+  output.impl().requires_grad = true;
+  output.impl().is_leaf = false;
+  Tape::current().push(std::move(node));
+}
+
+namespace {
+
+// acc += g, allocating acc on first use (g is never modified afterwards: it may be shared).
+void accumulate(Tensor& acc, const Tensor& g) {
+  if (!acc.defined()) {
+    acc = g;
+    return;
+  }
+  Tensor sum = Tensor::empty(acc.shape(), acc.dtype(), acc.device());
+  backend_of(acc).binary(BinaryOp::add, acc, g, sum);
+  acc = sum;
+}
+
+void add_into_leaf(const Tensor& leaf, const Tensor& g) {
+  Tensor existing = leaf.grad();
+  if (!existing.defined()) {
+    const_cast<Tensor&>(leaf).set_grad(g.clone());
+    return;
+  }
+  backend_of(existing).binary(BinaryOp::add, existing, g, existing);
+  existing.bump_version();
+}
+
+}  // namespace
+
+void backward(const Tensor& root, const Tensor& grad_root) {
+  check_defined("backward", root, "the root");
+  STAA_CHECK(root.requires_grad(), "backward: the root does not require grad (no input of its "
+             "graph requires grad, or it was computed under NoGradGuard)");
+  Tensor g = grad_root;
+  if (!g.defined()) {
+    STAA_CHECK(root.numel() == 1, "backward: the root has shape ", root.shape(),
+               "; pass a gradient of that shape or reduce it to one element");
+    g = ones(root.shape(), {root.dtype(), root.device()});
+  }
+  STAA_CHECK(g.shape() == root.shape(), "backward: gradient shape ", g.shape(),
+             " != root shape ", root.shape());
+  Tape& tape = Tape::current();
+  if (root.is_leaf()) {
+    add_into_leaf(root, g);
+    tape.clear();
+    return;
+  }
+  NoGradGuard no_grad;
+  std::unordered_map<uint64_t, Tensor> grads{{root.id(), g}};
+  std::unordered_map<uint64_t, std::pair<Tensor, Tensor>> leaf_grads;  // id -> (leaf, grad)
+  const std::vector<Node>& nodes = tape.nodes();
+  for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+    const Node& node = *it;
+    auto found = grads.find(node.output_id);
+    if (found == grads.end()) continue;
+    const Tensor grad_output = std::move(found->second);
+    grads.erase(found);
+    std::vector<Tensor> grad_inputs(node.input_ids.size());
+    node.backward(BackwardContext(node), grad_output, grad_inputs);
+    for (size_t i = 0; i < grad_inputs.size(); ++i) {
+      if (!node.input_needs_grad[i] || !grad_inputs[i].defined()) continue;
+      STAA_CHECK(grad_inputs[i].shape() == node.input_shapes[i], op_name(node.op),
+                 " backward: gradient of input ", i, " has shape ", grad_inputs[i].shape(),
+                 ", the input has ", node.input_shapes[i]);
+      if (node.leaf_inputs[i].defined()) {
+        auto& slot = leaf_grads[node.input_ids[i]];
+        slot.first = node.leaf_inputs[i];
+        accumulate(slot.second, grad_inputs[i]);
+      } else {
+        accumulate(grads[node.input_ids[i]], grad_inputs[i]);
+      }
+    }
+  }
+  for (auto& [id, leaf_and_grad] : leaf_grads) add_into_leaf(leaf_and_grad.first, leaf_and_grad.second);
+  tape.clear();
+}
+
+}  // namespace staa

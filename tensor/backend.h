@@ -1,0 +1,114 @@
+// Backend: the pure-virtual interface every device implements, grouped by op family. Layer:
+// tensor. Front-ends (autograd/ops, creation.cpp) check arguments, compute shapes and allocate
+// outputs; a backend only loops. Every tensor argument is dense and row-major on this backend's
+// device, with the dtype of the op's inputs (f32 or f64; i64 where it says index). Shapes in the
+// comments use the op's own letters. A combination that cannot be supported throws Unsupported.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tensor/ops/elementwise_ops.h"
+#include "tensor/ops/layout.h"
+#include "tensor/ops/reduce.h"
+#include "tensor/tensor.h"
+
+namespace staa {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+
+  // ---- memory -------------------------------------------------------------------------------
+  // dst <- src, same numel; dtypes may differ (a cast). src: [n], dst: [n]
+  virtual void copy(const Tensor& src, Tensor& dst) = 0;
+  // dst (on this device) <- host bytes; src holds dst.nbytes() bytes.
+  virtual void copy_from_host(const void* src, Tensor& dst) = 0;
+  // host bytes <- src (on this device); dst has room for src.nbytes() bytes.
+  virtual void copy_to_host(const Tensor& src, void* dst) = 0;
+  // Rows of a 2-D block: dst[r, dst_col + c] <- src[r, src_col + c] for r < rows, c < cols, where
+  // src is seen as [rows, src_ld] and dst as [rows, dst_ld]. Concat, split and slicing use it.
+  virtual void copy_block(const Tensor& src, int64_t src_ld, int64_t src_col, Tensor& dst,
+                          int64_t dst_ld, int64_t dst_col, int64_t rows, int64_t cols) = 0;
+
+  // ---- fill and random (Philox, counter = offset + element index) ----------------------------
+  virtual void fill(Tensor& out, double value) = 0;                    // out: [n]
+  virtual void arange(Tensor& out, double start, double step) = 0;     // out: [n]
+  virtual void uniform(Tensor& out, double low, double high, uint64_t seed,
+                       uint64_t offset) = 0;                           // out: [n]
+  virtual void normal(Tensor& out, double mean, double stddev, uint64_t seed,
+                      uint64_t offset) = 0;                            // out: [n]
+  // mask[i] = (u_i < keep) / keep, u_i uniform in [0, 1); out: [n]
+  virtual void dropout_mask(Tensor& mask, double keep, uint64_t seed, uint64_t offset) = 0;
+
+  // ---- elementwise ----------------------------------------------------------------------------
+  // y = f(x; p0, p1). x, y: [n]
+  virtual void unary(UnaryOp op, const Tensor& x, Tensor& y, double p0, double p1) = 0;
+  // grad_x = grad_y * f'(x). x or y may be undefined when the op does not read it. all: [n]
+  virtual void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad_y,
+                              Tensor& grad_x, double p0, double p1) = 0;
+  // out = f(a, b) with NumPy broadcasting of a and b to out's shape.
+  virtual void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) = 0;
+  // Gradients in the broadcast (output) shape; the front-end sums them down to a's and b's shape.
+  // Either grad may be undefined (not wanted). grad_out, grad_a, grad_b: out's shape
+  virtual void binary_backward(BinaryOp op, const Tensor& a, const Tensor& b,
+                               const Tensor& grad_out, Tensor& grad_a, Tensor& grad_b) = 0;
+  // out = cond != 0 ? a : b. cond, a, b, out: [n] (the front-end expands broadcasts)
+  virtual void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) = 0;
+
+  // ---- reductions -----------------------------------------------------------------------------
+  // out[kept] = sum / max over the reduced dims of x seen through `layout`. For kMax, `index`
+  // (i64, out's numel) receives the row-major position of the max within the reduced dims; the
+  // first one wins ties. x: layout.sizes, out: [layout.out_count]
+  virtual void reduce(ReduceOp op, const Tensor& x, const ReduceLayout& layout, Tensor& out,
+                      Tensor& index) = 0;
+  // grad_x[position index[o] of output o] = grad_out[o], zero elsewhere (max backward).
+  // grad_out, index: [layout.out_count], grad_x: layout.sizes
+  virtual void reduce_max_backward(const Tensor& grad_out, const Tensor& index,
+                                   const ReduceLayout& layout, Tensor& grad_x) = 0;
+
+  // ---- shape ----------------------------------------------------------------------------------
+  // out = x with its dims permuted: out.shape[i] = x.shape[perm[i]].
+  virtual void permute(const Tensor& x, const std::vector<int>& perm, Tensor& out) = 0;
+  // out = x broadcast to out's shape (x has out's ndim, each dim equal or 1).
+  virtual void expand(const Tensor& x, Tensor& out) = 0;
+  // out[o, j, i] = x[o, index[j], i]. x: [outer, size, inner], index (i64): [count],
+  // out: [outer, count, inner]
+  virtual void index_select(const Tensor& x, const DimLayout& layout, const Tensor& index,
+                            Tensor& out) = 0;
+  // grad_x[o, index[j], i] += grad_out[o, j, i] (grad_x is zeroed by the caller).
+  virtual void index_add(const Tensor& grad_out, const DimLayout& layout, const Tensor& index,
+                         Tensor& grad_x) = 0;
+  // out[o, j, i] = x[o, index[o, j, i], i]. x: [outer, size, inner],
+  // index (i64) and out: [outer, count, inner]
+  virtual void gather(const Tensor& x, const DimLayout& layout, const Tensor& index,
+                      Tensor& out) = 0;
+  // grad_x[o, index[o, j, i], i] += grad_out[o, j, i] (grad_x is zeroed by the caller).
+  virtual void scatter_add(const Tensor& grad_out, const DimLayout& layout, const Tensor& index,
+                           Tensor& grad_x) = 0;
+
+  // ---- matmul ---------------------------------------------------------------------------------
+  // c[b] = alpha * op(a[b]) * op(b[b]) + beta * c[b] for b < p.batch.
+  // a: [batch, m, k] or [batch, k, m] (trans_a), b: [batch, k, n] or [batch, n, k] (trans_b),
+  // c: [batch, m, n]
+  virtual void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) = 0;
+
+  // ---- softmax --------------------------------------------------------------------------------
+  // y = softmax (or log_softmax) of x along the middle dim. x, y: [outer, size, inner]
+  virtual void softmax(const Tensor& x, const DimLayout& layout, bool log, Tensor& y) = 0;
+  // softmax:     grad_x = y * (grad_y - sum(grad_y * y))
+  // log_softmax: grad_x = grad_y - exp(y) * sum(grad_y). all: [outer, size, inner]
+  virtual void softmax_backward(const Tensor& y, const Tensor& grad_y, const DimLayout& layout,
+                                bool log, Tensor& grad_x) = 0;
+};
+
+// The backend of a device; throws when the CUDA backend was not built or no GPU is present.
+Backend& backend_for(Device device);
+inline Backend& backend_of(const Tensor& t) { return backend_for(t.device()); }
+
+// Registered by the CUDA backend when it is built (tensor/cuda); returns null otherwise.
+Backend* cuda_backend();
+bool cuda_available();
+
+}  // namespace staa

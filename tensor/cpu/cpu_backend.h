@@ -1,0 +1,81 @@
+// CpuBackend: the Backend on the host, kernels templated on float and double, threaded with
+// OpenMP. Layer: tensor/cpu. Definitions are split by op family: cpu_backend.cpp (memory, fill,
+// random, where, gemm), elementwise.cpp, reduce.cpp, shape_ops.cpp, softmax.cpp.
+#pragma once
+
+#include "tensor/backend.h"
+
+namespace staa::cpu {
+
+// Loops shorter than this stay on one thread: forking costs more than it saves.
+inline constexpr int64_t kParallelGrain = 32768;
+
+// Calls f(T{}) with T = float or double for the dtype; op names the caller in the error.
+template <typename F>
+void dispatch_float(DType dtype, const char* op, F&& f) {
+  switch (dtype) {
+    case DType::kF32: f(float{}); break;
+    case DType::kF64: f(double{}); break;
+    default: STAA_FAIL(op, ": expected an f32 or f64 tensor, got ", dtype);
+  }
+}
+
+// As dispatch_float, with i64 allowed too.
+template <typename F>
+void dispatch_all(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::kF32: f(float{}); break;
+    case DType::kF64: f(double{}); break;
+    case DType::kI64: f(int64_t{}); break;
+  }
+}
+
+class CpuBackend final : public Backend {
+ public:
+  const char* name() const override { return "cpu"; }
+
+  void copy(const Tensor& src, Tensor& dst) override;
+  void copy_from_host(const void* src, Tensor& dst) override;
+  void copy_to_host(const Tensor& src, void* dst) override;
+  void copy_block(const Tensor& src, int64_t src_ld, int64_t src_col, Tensor& dst, int64_t dst_ld,
+                  int64_t dst_col, int64_t rows, int64_t cols) override;
+
+  void fill(Tensor& out, double value) override;
+  void arange(Tensor& out, double start, double step) override;
+  void uniform(Tensor& out, double low, double high, uint64_t seed, uint64_t offset) override;
+  void normal(Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset) override;
+  void dropout_mask(Tensor& mask, double keep, uint64_t seed, uint64_t offset) override;
+
+  void unary(UnaryOp op, const Tensor& x, Tensor& y, double p0, double p1) override;
+  void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad_y,
+                      Tensor& grad_x, double p0, double p1) override;
+  void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) override;
+  void binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad_out,
+                       Tensor& grad_a, Tensor& grad_b) override;
+  void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) override;
+
+  void reduce(ReduceOp op, const Tensor& x, const ReduceLayout& layout, Tensor& out,
+              Tensor& index) override;
+  void reduce_max_backward(const Tensor& grad_out, const Tensor& index,
+                           const ReduceLayout& layout, Tensor& grad_x) override;
+
+  void permute(const Tensor& x, const std::vector<int>& perm, Tensor& out) override;
+  void expand(const Tensor& x, Tensor& out) override;
+  void index_select(const Tensor& x, const DimLayout& layout, const Tensor& index,
+                    Tensor& out) override;
+  void index_add(const Tensor& grad_out, const DimLayout& layout, const Tensor& index,
+                 Tensor& grad_x) override;
+  void gather(const Tensor& x, const DimLayout& layout, const Tensor& index, Tensor& out) override;
+  void scatter_add(const Tensor& grad_out, const DimLayout& layout, const Tensor& index,
+                   Tensor& grad_x) override;
+
+  void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;
+
+  void softmax(const Tensor& x, const DimLayout& layout, bool log, Tensor& y) override;
+  void softmax_backward(const Tensor& y, const Tensor& grad_y, const DimLayout& layout, bool log,
+                        Tensor& grad_x) override;
+};
+
+CpuBackend& cpu_backend();
+
+}  // namespace staa::cpu

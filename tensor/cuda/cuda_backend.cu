@@ -1,0 +1,464 @@
+// CudaBackend: the Backend on an NVIDIA GPU, and the CUDA caching allocator. Layer: tensor/cuda,
+// the only folder that includes CUDA headers. Built when STAA_CUDA is on.
+// Done here: allocation, copies, fills, Philox random fills (the same numbers as the CPU), every
+// elementwise op from the shared functors (broadcasting included), where, and GEMM by cuBLAS.
+// Reductions, shape, index and softmax kernels throw Unsupported until the CUDA backend issue
+// implements them; every call into CUDA or cuBLAS is checked.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "tensor/allocator.h"
+#include "tensor/backend.h"
+
+#define STAA_CUDA_CHECK(call)                                                            \
+  do {                                                                                   \
+    const cudaError_t err_ = (call);                                                     \
+    STAA_CHECK(err_ == cudaSuccess, "cuda: ", #call, " failed: ", cudaGetErrorString(err_)); \
+  } while (0)
+
+#define STAA_CUBLAS_CHECK(call)                                                       \
+  do {                                                                                \
+    const cublasStatus_t st_ = (call);                                                \
+    STAA_CHECK(st_ == CUBLAS_STATUS_SUCCESS, "cublas: ", #call, " failed with status ", \
+               static_cast<int>(st_));                                                \
+  } while (0)
+
+namespace staa {
+namespace {
+
+constexpr int kThreads = 256;
+inline int blocks_for(int64_t n) { return static_cast<int>((n + kThreads - 1) / kThreads); }
+
+class CudaCachingAllocator final : public Allocator {
+ public:
+  void* allocate(size_t bytes) override {
+    const size_t size = allocator_size_class(bytes);
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.allocations;
+    void* ptr = nullptr;
+    auto& list = free_[size];
+    if (!list.empty()) {
+      ptr = list.back();
+      list.pop_back();
+      stats_.cached_bytes -= size;
+      ++stats_.cache_hits;
+    } else {
+      STAA_CUDA_CHECK(cudaMalloc(&ptr, size));
+      stats_.reserved_bytes += size;
+    }
+    stats_.current_bytes += size;
+    stats_.peak_bytes = std::max(stats_.peak_bytes, stats_.current_bytes);
+    return ptr;
+  }
+  void deallocate(void* ptr, size_t bytes) override {
+    if (ptr == nullptr) return;
+    const size_t size = allocator_size_class(bytes);
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_[size].push_back(ptr);
+    stats_.current_bytes -= size;
+    stats_.cached_bytes += size;
+  }
+  AllocatorStats stats() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+  }
+  void reset_peak() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.peak_bytes = stats_.current_bytes;
+  }
+  void empty_cache() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [size, blocks] : free_) {
+      for (void* p : blocks) cudaFree(p);
+      stats_.reserved_bytes -= size * blocks.size();
+    }
+    free_.clear();
+    stats_.cached_bytes = 0;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  AllocatorStats stats_;
+};
+
+// ---- kernels ----------------------------------------------------------------------------------
+
+template <typename S, typename D>
+__global__ void cast_kernel(const S* in, D* out, int64_t n) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < n) out[i] = static_cast<D>(in[i]);
+}
+
+template <typename T>
+__global__ void fill_kernel(T* out, int64_t n, double value, double step) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < n) out[i] = static_cast<T>(value + step * static_cast<double>(i));
+}
+
+enum class RandomKind { kUniform, kNormal, kDropout };
+
+// Element i uses Philox block (seed, offset + i): the CPU backend's formula exactly.
+template <typename T>
+__global__ void random_kernel(T* out, int64_t n, RandomKind kind, double a, double b,
+                              uint64_t seed, uint64_t offset) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= n) return;
+  uint32_t r[4];
+  philox4x32(seed, offset + i, 0, r);
+  const double u = uint_to_unit_double(r[0], r[1]);
+  if (kind == RandomKind::kUniform) {
+    out[i] = static_cast<T>(a + (b - a) * u);
+  } else if (kind == RandomKind::kNormal) {
+    const double u2 = uint_to_unit_double(r[2], r[3]);
+    out[i] = static_cast<T>(a + b * sqrt(-2.0 * ::log(1.0 - u)) * cos(6.283185307179586 * u2));
+  } else {
+    out[i] = u < a ? static_cast<T>(1.0 / a) : T(0);
+  }
+}
+
+template <typename T, typename F>
+__global__ void unary_kernel(const T* x, T* y, int64_t n, ScalarParams<T> p) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < n) y[i] = F::forward(x[i], p);
+}
+
+template <typename T, typename F>
+__global__ void unary_grad_kernel(const T* x, const T* y, const T* g, T* gx, int64_t n,
+                                  ScalarParams<T> p) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < n) gx[i] = F::backward(x ? x[i] : T(0), y ? y[i] : T(0), g[i], p);
+}
+
+// Broadcast offsets of a and b for output element i, from per-dim sizes and strides.
+struct BroadcastIndex {
+  int ndim = 0;
+  int64_t sizes[Shape::kMaxDims], stride_a[Shape::kMaxDims], stride_b[Shape::kMaxDims];
+  __device__ void offsets(int64_t i, int64_t& ia, int64_t& ib) const {
+    ia = ib = 0;
+    for (int d = ndim - 1; d >= 0; --d) {
+      const int64_t idx = i % sizes[d];
+      i /= sizes[d];
+      ia += idx * stride_a[d];
+      ib += idx * stride_b[d];
+    }
+  }
+};
+
+BroadcastIndex broadcast_index(const Shape& out, const Shape& a, const Shape& b) {
+  BroadcastIndex bi;
+  bi.ndim = out.ndim();
+  auto fill_strides = [&](const Shape& s, int64_t* st) {
+    int64_t stride = 1;
+    for (int d = out.ndim() - 1; d >= 0; --d) {
+      const int j = d - (out.ndim() - s.ndim());
+      const int64_t size = j >= 0 ? s[j] : 1;
+      st[d] = size == 1 ? 0 : stride;
+      stride *= size;
+    }
+  };
+  for (int d = 0; d < out.ndim(); ++d) bi.sizes[d] = out[d];
+  fill_strides(a, bi.stride_a);
+  fill_strides(b, bi.stride_b);
+  return bi;
+}
+
+template <typename T, typename F>
+__global__ void binary_kernel(const T* a, const T* b, T* out, int64_t n, BroadcastIndex bi) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= n) return;
+  int64_t ia, ib;
+  bi.offsets(i, ia, ib);
+  out[i] = F::forward(a[ia], b[ib]);
+}
+
+template <typename T, typename F>
+__global__ void binary_grad_kernel(const T* a, const T* b, const T* g, T* ga, T* gb, int64_t n,
+                                   BroadcastIndex bi) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= n) return;
+  int64_t ia, ib;
+  bi.offsets(i, ia, ib);
+  if (ga) ga[i] = F::grad_a(a[ia], b[ib], g[i]);
+  if (gb) gb[i] = F::grad_b(a[ia], b[ib], g[i]);
+}
+
+template <typename T>
+__global__ void where_kernel(const T* c, const T* a, const T* b, T* out, int64_t n) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < n) out[i] = c[i] != T(0) ? a[i] : b[i];
+}
+
+template <typename F>
+void dispatch_float(DType dtype, const char* op, F&& f) {
+  switch (dtype) {
+    case DType::kF32: f(float{}); break;
+    case DType::kF64: f(double{}); break;
+    default: STAA_FAIL(op, ": expected an f32 or f64 tensor, got ", dtype);
+  }
+}
+
+template <typename F>
+void dispatch_all(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::kF32: f(float{}); break;
+    case DType::kF64: f(double{}); break;
+    case DType::kI64: f(int64_t{}); break;
+  }
+}
+
+void check_launch() { STAA_CUDA_CHECK(cudaGetLastError()); }
+
+class CudaBackend final : public Backend {
+ public:
+  const char* name() const override { return "cuda"; }
+
+  void copy(const Tensor& src, Tensor& dst) override {
+    const int64_t n = src.numel();
+    if (n == 0) return;
+    if (src.dtype() == dst.dtype()) {
+      STAA_CUDA_CHECK(cudaMemcpy(dst.raw_data(), src.raw_data(), src.nbytes(),
+                                 cudaMemcpyDeviceToDevice));
+      return;
+    }
+    dispatch_all(src.dtype(), [&](auto s) {
+      dispatch_all(dst.dtype(), [&](auto d) {
+        using S = decltype(s);
+        using D = decltype(d);
+        cast_kernel<S, D><<<blocks_for(n), kThreads>>>(src.data<S>(), dst.data<D>(), n);
+      });
+    });
+    check_launch();
+  }
+  void copy_from_host(const void* src, Tensor& dst) override {
+    STAA_CUDA_CHECK(cudaMemcpy(dst.raw_data(), src, dst.nbytes(), cudaMemcpyHostToDevice));
+  }
+  void copy_to_host(const Tensor& src, void* dst) override {
+    STAA_CUDA_CHECK(cudaMemcpy(dst, src.raw_data(), src.nbytes(), cudaMemcpyDeviceToHost));
+  }
+  void copy_block(const Tensor& src, int64_t src_ld, int64_t src_col, Tensor& dst,
+                  int64_t dst_ld, int64_t dst_col, int64_t rows, int64_t cols) override {
+    if (rows == 0 || cols == 0) return;
+    const size_t es = dtype_size(src.dtype());
+    STAA_CUDA_CHECK(cudaMemcpy2D(static_cast<char*>(dst.raw_data()) + dst_col * es, dst_ld * es,
+                                 static_cast<const char*>(src.raw_data()) + src_col * es,
+                                 src_ld * es, cols * es, rows, cudaMemcpyDeviceToDevice));
+  }
+
+  void fill(Tensor& out, double value) override { fill_range(out, value, 0.0); }
+  void arange(Tensor& out, double start, double step) override { fill_range(out, start, step); }
+  void uniform(Tensor& out, double low, double high, uint64_t seed, uint64_t offset) override {
+    random(out, RandomKind::kUniform, low, high, seed, offset);
+  }
+  void normal(Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset) override {
+    random(out, RandomKind::kNormal, mean, stddev, seed, offset);
+  }
+  void dropout_mask(Tensor& mask, double keep, uint64_t seed, uint64_t offset) override {
+    random(mask, RandomKind::kDropout, keep, 0.0, seed, offset);
+  }
+
+  void unary(UnaryOp op, const Tensor& x, Tensor& y, double p0, double p1) override;
+  void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad_y,
+                      Tensor& grad_x, double p0, double p1) override;
+  void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) override;
+  void binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& grad_out,
+                       Tensor& grad_a, Tensor& grad_b) override;
+  void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) override {
+    const int64_t n = out.numel();
+    if (n == 0) return;
+    dispatch_float(out.dtype(), "where", [&](auto tag) {
+      using T = decltype(tag);
+      where_kernel<T><<<blocks_for(n), kThreads>>>(cond.data<T>(), a.data<T>(), b.data<T>(),
+                                                   out.data<T>(), n);
+    });
+    check_launch();
+  }
+
+  void reduce(ReduceOp, const Tensor&, const ReduceLayout&, Tensor&, Tensor&) override {
+    throw Unsupported("reduce", "cuda");
+  }
+  void reduce_max_backward(const Tensor&, const Tensor&, const ReduceLayout&, Tensor&) override {
+    throw Unsupported("max backward", "cuda");
+  }
+  void permute(const Tensor&, const std::vector<int>&, Tensor&) override {
+    throw Unsupported("permute", "cuda");
+  }
+  void expand(const Tensor&, Tensor&) override { throw Unsupported("expand", "cuda"); }
+  void index_select(const Tensor&, const DimLayout&, const Tensor&, Tensor&) override {
+    throw Unsupported("index_select", "cuda");
+  }
+  void index_add(const Tensor&, const DimLayout&, const Tensor&, Tensor&) override {
+    throw Unsupported("index_select backward", "cuda");
+  }
+  void gather(const Tensor&, const DimLayout&, const Tensor&, Tensor&) override {
+    throw Unsupported("gather", "cuda");
+  }
+  void scatter_add(const Tensor&, const DimLayout&, const Tensor&, Tensor&) override {
+    throw Unsupported("gather backward", "cuda");
+  }
+  void softmax(const Tensor&, const DimLayout&, bool, Tensor&) override {
+    throw Unsupported("softmax", "cuda");
+  }
+  void softmax_backward(const Tensor&, const Tensor&, const DimLayout&, bool, Tensor&) override {
+    throw Unsupported("softmax backward", "cuda");
+  }
+
+  void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;
+
+ private:
+  void fill_range(Tensor& out, double start, double step) {
+    const int64_t n = out.numel();
+    if (n == 0) return;
+    dispatch_all(out.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      fill_kernel<T><<<blocks_for(n), kThreads>>>(out.data<T>(), n, start, step);
+    });
+    check_launch();
+  }
+  void random(Tensor& out, RandomKind kind, double a, double b, uint64_t seed, uint64_t offset) {
+    const int64_t n = out.numel();
+    if (n == 0) return;
+    dispatch_float(out.dtype(), "random fill", [&](auto tag) {
+      using T = decltype(tag);
+      random_kernel<T><<<blocks_for(n), kThreads>>>(out.data<T>(), n, kind, a, b, seed, offset);
+    });
+    check_launch();
+  }
+  cublasHandle_t cublas() {
+    std::call_once(cublas_once_, [this] { STAA_CUBLAS_CHECK(cublasCreate(&cublas_)); });
+    return cublas_;
+  }
+
+  std::once_flag cublas_once_;
+  cublasHandle_t cublas_ = nullptr;
+};
+
+void CudaBackend::unary(UnaryOp op, const Tensor& x, Tensor& y, double p0, double p1) {
+  const int64_t n = x.numel();
+  if (n == 0) return;
+  dispatch_float(x.dtype(), unary_op_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    const ScalarParams<T> p{static_cast<T>(p0), static_cast<T>(p1)};
+    switch (op) {
+#define STAA_CASE(name, Functor)                                                          \
+  case UnaryOp::name:                                                                     \
+    unary_kernel<T, Functor><<<blocks_for(n), kThreads>>>(x.data<T>(), y.data<T>(), n, p); \
+    break;
+      STAA_UNARY_OPS(STAA_CASE)
+#undef STAA_CASE
+    }
+  });
+  check_launch();
+}
+
+void CudaBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y,
+                                 const Tensor& grad_y, Tensor& grad_x, double p0, double p1) {
+  const int64_t n = grad_y.numel();
+  if (n == 0) return;
+  dispatch_float(grad_y.dtype(), unary_op_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    const ScalarParams<T> p{static_cast<T>(p0), static_cast<T>(p1)};
+    const T* px = x.defined() ? x.data<T>() : nullptr;
+    const T* py = y.defined() ? y.data<T>() : nullptr;
+    switch (op) {
+#define STAA_CASE(name, Functor)                                                  \
+  case UnaryOp::name:                                                             \
+    unary_grad_kernel<T, Functor><<<blocks_for(n), kThreads>>>(                   \
+        px, py, grad_y.data<T>(), grad_x.data<T>(), n, p);                        \
+    break;
+      STAA_UNARY_OPS(STAA_CASE)
+#undef STAA_CASE
+    }
+  });
+  check_launch();
+}
+
+void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  const BroadcastIndex bi = broadcast_index(out.shape(), a.shape(), b.shape());
+  dispatch_float(a.dtype(), binary_op_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    switch (op) {
+#define STAA_CASE(name, Functor)                                                        \
+  case BinaryOp::name:                                                                  \
+    binary_kernel<T, Functor><<<blocks_for(n), kThreads>>>(a.data<T>(), b.data<T>(),   \
+                                                           out.data<T>(), n, bi);       \
+    break;
+      STAA_BINARY_OPS(STAA_CASE)
+      STAA_COMPARE_OPS(STAA_CASE)
+#undef STAA_CASE
+    }
+  });
+  check_launch();
+}
+
+void CudaBackend::binary_backward(BinaryOp op, const Tensor& a, const Tensor& b,
+                                  const Tensor& grad_out, Tensor& grad_a, Tensor& grad_b) {
+  const int64_t n = grad_out.numel();
+  if (n == 0) return;
+  const BroadcastIndex bi = broadcast_index(grad_out.shape(), a.shape(), b.shape());
+  dispatch_float(a.dtype(), binary_op_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    T* ga = grad_a.defined() ? grad_a.data<T>() : nullptr;
+    T* gb = grad_b.defined() ? grad_b.data<T>() : nullptr;
+    switch (op) {
+#define STAA_CASE(name, Functor)                                                 \
+  case BinaryOp::name:                                                           \
+    binary_grad_kernel<T, Functor><<<blocks_for(n), kThreads>>>(                 \
+        a.data<T>(), b.data<T>(), grad_out.data<T>(), ga, gb, n, bi);            \
+    break;
+      STAA_BINARY_OPS(STAA_CASE)
+      STAA_COMPARE_OPS(STAA_CASE)
+#undef STAA_CASE
+    }
+  });
+  check_launch();
+}
+
+// Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands and pass
+// the row-major leading dimensions unchanged.
+void CudaBackend::gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) {
+  const int lda = static_cast<int>(p.trans_a ? p.m : p.k);
+  const int ldb = static_cast<int>(p.trans_b ? p.k : p.n);
+  const cublasOperation_t op_a = p.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t op_b = p.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const int m = static_cast<int>(p.m), n = static_cast<int>(p.n), k = static_cast<int>(p.k);
+  if (c.dtype() == kF32) {
+    const float alpha = static_cast<float>(p.alpha), beta = static_cast<float>(p.beta);
+    STAA_CUBLAS_CHECK(cublasSgemmStridedBatched(
+        cublas(), op_b, op_a, n, m, k, &alpha, b.data<float>(), ldb, p.stride_b, a.data<float>(),
+        lda, p.stride_a, &beta, c.data<float>(), n, p.stride_c, static_cast<int>(p.batch)));
+  } else {
+    STAA_CUBLAS_CHECK(cublasDgemmStridedBatched(
+        cublas(), op_b, op_a, n, m, k, &p.alpha, b.data<double>(), ldb, p.stride_b,
+        a.data<double>(), lda, p.stride_a, &p.beta, c.data<double>(), n, p.stride_c,
+        static_cast<int>(p.batch)));
+  }
+}
+
+}  // namespace
+
+Backend* cuda_backend() {
+  static CudaBackend instance;
+  return &instance;
+}
+
+bool cuda_available() {
+  static const bool available = [] {
+    int count = 0;
+    return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+  }();
+  return available;
+}
+
+Allocator* cuda_allocator() {
+  static auto* instance = new CudaCachingAllocator();
+  return instance;
+}
+
+}  // namespace staa

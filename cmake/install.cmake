@@ -2,7 +2,7 @@
 # that an outside project can `find_package(staa CONFIG)` and link `staa::staa`.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS staa_flags staa_tensor staa_autograd staa_nn staa_snn staa_data staa_train staa
+install(TARGETS staa_tensor staa_autograd staa_nn staa_snn staa_data staa_train staa
   EXPORT staaTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -1,0 +1,38 @@
+// The op-case table: one entry per (op, situation), each with input specs, the call, and a plain
+// reference. It drives forward checks, backward with a random cotangent, f64 finite-difference
+// gradient checks, and the coverage check that every op in the op list has a case. Layer: tests.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "op_matrix/reference.h"
+
+namespace staa::test {
+
+struct InputSpec {
+  Shape shape;
+  double low = -1.0, high = 1.0;  // uniform range of a floating input
+  int64_t index_high = 0;         // > 0: an i64 index input with values in [0, index_high)
+  bool differentiable = true;     // floating input that the gradient check perturbs
+};
+
+struct OpCase {
+  std::string op;     // the op-list entry this case covers
+  std::string label;  // what the case exercises; unique within the table
+  std::vector<InputSpec> inputs;
+  std::function<Tensor(const std::vector<Tensor>&)> fn;
+  std::function<ref::Array(const std::vector<ref::Array>&)> reference;
+  bool check_grad = true;  // false for ops without a gradient (comparisons)
+};
+
+std::vector<OpCase> all_op_cases();
+
+// Every op that must have a case: the differentiable-op list plus the comparisons.
+std::vector<std::string> required_ops();
+// The required ops with no case in `cases` (empty when the table is complete).
+std::vector<std::string> ops_without_case(const std::vector<OpCase>& cases);
+
+}  // namespace staa::test

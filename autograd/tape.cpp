@@ -12,6 +12,15 @@ namespace staa {
 
 namespace {
 thread_local bool t_grad_enabled = true;
+
+void print_attr(std::ostream& out, bool v) { out << (v ? "true" : "false"); }
+void print_attr(std::ostream& out, int64_t v) { out << v; }
+void print_attr(std::ostream& out, double v) { out << v; }
+void print_attr(std::ostream& out, const std::vector<int64_t>& v) {
+  out << "[";
+  for (size_t i = 0; i < v.size(); ++i) out << (i ? "," : "") << v[i];
+  out << "]";
+}
 }  // namespace
 
 bool grad_enabled() { return t_grad_enabled; }
@@ -30,7 +39,12 @@ std::string Tape::str() const {
     const Node& n = nodes_[i];
     out << i << " " << op_name(n.op) << " ";
     for (size_t j = 0; j < n.input_shapes.size(); ++j) out << (j ? "," : "") << n.input_shapes[j];
-    out << " -> " << n.output_shape << "\n";
+    out << " -> " << n.output_shape;
+    for (const Attr& a : n.attrs) {
+      out << " " << a.name << "=";
+      std::visit([&](const auto& v) { print_attr(out, v); }, a.value);
+    }
+    out << "\n";
   }
   return out.str();
 }
@@ -69,7 +83,7 @@ bool needs_record(const std::vector<Tensor>& inputs) {
 }
 
 void record(OpId op, const std::vector<Tensor>& inputs, Tensor& output, std::vector<Tensor> saved,
-            BackwardFn backward) {
+            BackwardFn backward, Attrs attrs) {
   Node node;
   node.op = op;
   for (const Tensor& t : inputs) {
@@ -87,6 +101,7 @@ void record(OpId op, const std::vector<Tensor>& inputs, Tensor& output, std::vec
   node.output_shape = output.shape();
   node.output_dtype = output.dtype();
   node.backward = std::move(backward);
+  node.attrs = std::move(attrs);
   output.impl().requires_grad = true;
   output.impl().is_leaf = false;
   Tape::current().push(std::move(node));

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "autograd/op_list.h"
@@ -36,6 +37,14 @@ class BackwardContext {
 using BackwardFn = std::function<void(const BackwardContext& ctx, const Tensor& grad_output,
                                       std::vector<Tensor>& grad_inputs)>;
 
+// A typed attribute of a node (exponent, dims, transpose flags...), shown by Tape::print.
+using AttrValue = std::variant<bool, int64_t, double, std::vector<int64_t>>;
+struct Attr {
+  const char* name;
+  AttrValue value;
+};
+using Attrs = std::vector<Attr>;
+
 struct SavedTensor {
   Tensor tensor;
   uint64_t version = 0;
@@ -52,6 +61,7 @@ class Node {
   Shape output_shape;
   DType output_dtype = kF32;
   std::vector<SavedTensor> saved;
+  Attrs attrs;
   BackwardFn backward;
 };
 
@@ -63,7 +73,7 @@ class Tape {
   size_t size() const { return nodes_.size(); }
   void clear() { nodes_.clear(); }
   void push(Node node) { nodes_.push_back(std::move(node)); }
-  // One line per node: `17 conv2d [8,3,32,32],[16,3,3,3] -> [8,16,32,32]`.
+  // One line per node: `17 conv2d [8,3,32,32],[16,3,3,3] -> [8,16,32,32] stride=1`.
   std::string str() const;
   void print() const;
 
@@ -91,7 +101,7 @@ bool needs_record(const std::vector<Tensor>& inputs);
 
 // Appends a node for `output` = op(inputs) and marks output as a non-leaf requiring grad.
 void record(OpId op, const std::vector<Tensor>& inputs, Tensor& output,
-            std::vector<Tensor> saved, BackwardFn backward);
+            std::vector<Tensor> saved, BackwardFn backward, Attrs attrs = {});
 
 // Backpropagates from `root` (a one-element tensor, or any shape with an explicit grad of that
 // shape), adds into .grad of the leaves that require grad, and clears the tape.

@@ -83,7 +83,12 @@ TEST(Autograd, TapePrintShowsOpsAndShapes) {
   Tensor a = leaf(std::vector<double>(6, 1.0), {2, 3});
   const Tensor b = ones({3, 4}, {kF64});
   const Tensor y = sum(matmul(a, b), {1});
-  EXPECT_EQ(Tape::current().str(), "0 matmul [2,3],[3,4] -> [2,4]\n1 sum [2,4] -> [2]\n");
+  EXPECT_EQ(Tape::current().str(),
+            "0 matmul [2,3],[3,4] -> [2,4] trans_a=false trans_b=false\n"
+            "1 sum [2,4] -> [2] dims=[1] keepdim=false\n");
+  const std::vector<Node>& nodes = Tape::current().nodes();
+  ASSERT_EQ(nodes[1].attrs.size(), 2u);
+  EXPECT_EQ(std::get<std::vector<int64_t>>(nodes[1].attrs[0].value), std::vector<int64_t>{1});
   Tape::current().clear();
 }
 

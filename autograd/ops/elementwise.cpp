@@ -14,6 +14,21 @@ using detail::empty_as;
 
 namespace {
 
+// The scalar parameters an op uses, named for Tape::print.
+Attrs unary_attrs(UnaryOp op, double p0, double p1) {
+  switch (op) {
+    case UnaryOp::pow_scalar: return {{"exponent", p0}};
+    case UnaryOp::clamp: return {{"low", p0}, {"high", p1}};
+    case UnaryOp::add_scalar:
+    case UnaryOp::mul_scalar:
+    case UnaryOp::rsub_scalar:
+    case UnaryOp::rdiv_scalar:
+    case UnaryOp::maximum_scalar:
+    case UnaryOp::minimum_scalar: return {{"scalar", p0}};
+    default: return {};
+  }
+}
+
 Tensor unary_op(UnaryOp op, const Tensor& x, double p0 = 0, double p1 = 0) {
   const char* name = unary_op_name(op);
   check_float_input(name, x);
@@ -32,7 +47,8 @@ Tensor unary_op(UnaryOp op, const Tensor& x, double p0 = 0, double p1 = 0) {
              backend_of(g).unary_backward(op, saves == Saves::kInput ? s : none,
                                           saves == Saves::kOutput ? s : none, g, gx, p0, p1);
              gi[0] = gx;
-           });
+           },
+           unary_attrs(op, p0, p1));
   }
   return y;
 }

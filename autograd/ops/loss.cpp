@@ -54,7 +54,8 @@ Tensor dropout(const Tensor& x, double p, Generator& gen, bool training) {
              Tensor gx = detail::empty_like(g);
              backend_of(g).binary(BinaryOp::mul, g, ctx.saved(0), gx);
              gi[0] = gx;
-           });
+           },
+           {{"p", p}});
   }
   return y;
 }

@@ -98,7 +98,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
                }
                gi[1] = sum_to(gb, sb.shape());
              }
-           });
+           },
+           {{"trans_a", trans_a}, {"trans_b", trans_b}});
   }
   return c;
 }

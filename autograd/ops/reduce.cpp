@@ -23,12 +23,17 @@ Tensor sum_kernel(const Tensor& x, const std::vector<int>& dims) {
 }
 
 // Records a reduction-like node whose backward expands grad_out (seen as kept_shape) to x's shape.
-void record_expand_back(OpId op, const Tensor& x, Tensor& out, const Shape& kept_shape) {
-  record(op, {x}, out, {}, [kept_shape](const BackwardContext& ctx, const Tensor& g,
-                                        std::vector<Tensor>& gi) {
-    gi[0] = expand(g.view_as(kept_shape), ctx.input_shape(0));
-  });
+void record_expand_back(OpId op, const Tensor& x, Tensor& out, const Shape& kept_shape,
+                        Attrs attrs) {
+  record(
+      op, {x}, out, {},
+      [kept_shape](const BackwardContext& ctx, const Tensor& g, std::vector<Tensor>& gi) {
+        gi[0] = expand(g.view_as(kept_shape), ctx.input_shape(0));
+      },
+      std::move(attrs));
 }
+
+std::vector<int64_t> as_i64(const std::vector<int>& dims) { return {dims.begin(), dims.end()}; }
 
 int64_t reduced_count(const Shape& shape, const std::vector<int>& dims) {
   int64_t n = 1;
@@ -43,7 +48,9 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   const std::vector<int> d = normalize_reduce_dims("sum", x.shape(), dims);
   Tensor kept = sum_kernel(x, d);
   Tensor out = keepdim ? kept : kept.view_as(reduced_shape(x.shape(), d, false));
-  if (needs_record({&x})) record_expand_back(OpId::sum, x, out, kept.shape());
+  if (needs_record({&x})) {
+    record_expand_back(OpId::sum, x, out, kept.shape(), {{"dims", as_i64(d)}, {"keepdim", keepdim}});
+  }
   return out;
 }
 
@@ -81,7 +88,8 @@ MaxResult max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
              Tensor gx = empty_as(ctx.input_shape(0), g);
              backend_of(g).reduce_max_backward(g, ctx.saved(0), layout, gx);
              gi[0] = gx;
-           });
+           },
+           {{"dims", as_i64(d)}, {"keepdim", keepdim}});
   }
   return {values, indices};
 }
@@ -100,7 +108,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
     kept.push_back(reduce ? 1 : x.shape()[i]);
   }
   Tensor out = sum_kernel(x, dims).view_as(shape);
-  if (needs_record({&x})) record_expand_back(OpId::sum_to, x, out, kept);
+  if (needs_record({&x})) record_expand_back(OpId::sum_to, x, out, kept, {});
   return out;
 }
 

@@ -58,7 +58,8 @@ Tensor slice(const Tensor& x, int64_t start, int64_t end) {
              Tensor rows = gx.view_rows(start, start + g.size(0));
              backend_of(g).copy(g, rows);
              gi[0] = gx;
-           });
+           },
+           {{"start", start}, {"end", end}});
   }
   return out;
 }
@@ -84,7 +85,8 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& perm) {
     record(OpId::permute, {x}, out, {},
            [inverse](const BackwardContext&, const Tensor& g, std::vector<Tensor>& gi) {
              gi[0] = permute(g, inverse);
-           });
+           },
+           {{"perm", perm}});
   }
   return out;
 }
@@ -141,7 +143,8 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
                backend_of(g).copy_block(g, out_cols, offsets[i], gx, cols, 0, l.outer, cols);
                gi[i] = gx;
              }
-           });
+           },
+           {{"dim", int64_t{d}}});
   }
   return out;
 }
@@ -212,7 +215,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
              Tensor gx = zeros_as(ctx.input_shape(0), g);
              backend_of(g).index_add(g, l, ctx.saved(0), gx);
              gi[0] = gx;
-           });
+           },
+           {{"dim", int64_t{d}}});
   }
   return out;
 }
@@ -237,7 +241,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
              Tensor gx = zeros_as(ctx.input_shape(0), g);
              backend_of(g).scatter_add(g, l, ctx.saved(0), gx);
              gi[0] = gx;
-           });
+           },
+           {{"dim", int64_t{d}}});
   }
   return out;
 }

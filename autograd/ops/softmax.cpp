@@ -21,7 +21,8 @@ Tensor softmax_op(const Tensor& x, int64_t dim, bool log) {
              Tensor gx = detail::empty_like(g);
              backend_of(g).softmax_backward(ctx.saved(0), g, l, log, gx);
              gi[0] = gx;
-           });
+           },
+           {{"dim", dim}});
   }
   return y;
 }

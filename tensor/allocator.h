@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "tensor/device.h"
 
@@ -29,6 +32,29 @@ class Allocator {
   virtual void reset_peak() = 0;
   // Returns every cached block to the system.
   virtual void empty_cache() = 0;
+};
+
+// Size-class free lists in front of a device's raw allocation calls; subclasses supply those.
+// A mutex guards the lists (data-loader threads allocate too). Blocks go back to the device only
+// in empty_cache().
+class CachingAllocator : public Allocator {
+ public:
+  ~CachingAllocator() override = default;  // subclasses call empty_cache() in their destructor
+  void* allocate(size_t bytes) override;
+  void deallocate(void* ptr, size_t bytes) override;
+  AllocatorStats stats() const override;
+  void reset_peak() override;
+  void empty_cache() override;
+
+ protected:
+  // Never returns null: throws naming the device and the size when the device is out of memory.
+  virtual void* raw_allocate(size_t bytes) = 0;
+  virtual void raw_free(void* ptr) = 0;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  AllocatorStats stats_;
 };
 
 // The size class a request of `bytes` is rounded up to: 64-byte granularity below 4 KiB, then

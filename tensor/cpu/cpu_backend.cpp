@@ -75,52 +75,45 @@ void CpuBackend::arange(Tensor& out, double start, double step) {
   });
 }
 
-// Element i of a random fill uses Philox block (seed, offset + i), so the result does not depend
-// on the thread count, and a CUDA kernel computing the same formula gives the same numbers.
-void CpuBackend::uniform(Tensor& out, double low, double high, uint64_t seed, uint64_t offset) {
+namespace {
+
+// out[i] = value(r) where r is Philox block (seed, offset + i): the result does not depend on the
+// thread count, and a CUDA kernel computing the same formula gives the same numbers.
+template <typename F>
+void philox_fill(Tensor& out, const char* op, uint64_t seed, uint64_t offset, F value) {
   const int64_t n = out.numel();
-  dispatch_float(out.dtype(), "uniform", [&](auto tag) {
+  dispatch_float(out.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     T* o = out.data<T>();
 #pragma omp parallel for if (n > kParallelGrain / 8)
     for (int64_t i = 0; i < n; ++i) {
       uint32_t r[4];
       philox4x32(seed, offset + i, 0, r);
-      o[i] = static_cast<T>(low + (high - low) * uint_to_unit_double(r[0], r[1]));
+      o[i] = static_cast<T>(value(r));
     }
+  });
+}
+
+}  // namespace
+
+void CpuBackend::uniform(Tensor& out, double low, double high, uint64_t seed, uint64_t offset) {
+  philox_fill(out, "uniform", seed, offset, [=](const uint32_t* r) {
+    return low + (high - low) * uint_to_unit_double(r[0], r[1]);
   });
 }
 
 // Box-Muller on two uniforms of the element's own Philox block.
 void CpuBackend::normal(Tensor& out, double mean, double stddev, uint64_t seed, uint64_t offset) {
-  const int64_t n = out.numel();
-  dispatch_float(out.dtype(), "normal", [&](auto tag) {
-    using T = decltype(tag);
-    T* o = out.data<T>();
-#pragma omp parallel for if (n > kParallelGrain / 8)
-    for (int64_t i = 0; i < n; ++i) {
-      uint32_t r[4];
-      philox4x32(seed, offset + i, 0, r);
-      const double u1 = 1.0 - uint_to_unit_double(r[0], r[1]);  // (0, 1]: log is finite
-      const double u2 = uint_to_unit_double(r[2], r[3]);
-      o[i] = static_cast<T>(mean + stddev * std::sqrt(-2.0 * std::log(u1)) *
-                                       std::cos(6.283185307179586 * u2));
-    }
+  philox_fill(out, "normal", seed, offset, [=](const uint32_t* r) {
+    const double u1 = 1.0 - uint_to_unit_double(r[0], r[1]);  // (0, 1]: log is finite
+    const double u2 = uint_to_unit_double(r[2], r[3]);
+    return mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   });
 }
 
 void CpuBackend::dropout_mask(Tensor& mask, double keep, uint64_t seed, uint64_t offset) {
-  const int64_t n = mask.numel();
-  dispatch_float(mask.dtype(), "dropout", [&](auto tag) {
-    using T = decltype(tag);
-    T* o = mask.data<T>();
-    const T scale = static_cast<T>(1.0 / keep);
-#pragma omp parallel for if (n > kParallelGrain / 8)
-    for (int64_t i = 0; i < n; ++i) {
-      uint32_t r[4];
-      philox4x32(seed, offset + i, 0, r);
-      o[i] = uint_to_unit_double(r[0], r[1]) < keep ? scale : T(0);
-    }
+  philox_fill(mask, "dropout", seed, offset, [=](const uint32_t* r) {
+    return uint_to_unit_double(r[0], r[1]) < keep ? 1.0 / keep : 0.0;
   });
 }
 

@@ -4,31 +4,12 @@
 #pragma once
 
 #include "tensor/backend.h"
+#include "tensor/dispatch.h"
 
 namespace staa::cpu {
 
 // Loops shorter than this stay on one thread: forking costs more than it saves.
 inline constexpr int64_t kParallelGrain = 32768;
-
-// Calls f(T{}) with T = float or double for the dtype; op names the caller in the error.
-template <typename F>
-void dispatch_float(DType dtype, const char* op, F&& f) {
-  switch (dtype) {
-    case DType::kF32: f(float{}); break;
-    case DType::kF64: f(double{}); break;
-    default: STAA_FAIL(op, ": expected an f32 or f64 tensor, got ", dtype);
-  }
-}
-
-// As dispatch_float, with i64 allowed too.
-template <typename F>
-void dispatch_all(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::kF32: f(float{}); break;
-    case DType::kF64: f(double{}); break;
-    case DType::kI64: f(int64_t{}); break;
-  }
-}
 
 class CpuBackend final : public Backend {
  public:

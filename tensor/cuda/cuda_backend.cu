@@ -8,11 +8,11 @@
 #include <cuda_runtime.h>
 
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "tensor/allocator.h"
 #include "tensor/backend.h"
+#include "tensor/dispatch.h"
 
 #define STAA_CUDA_CHECK(call)                                                            \
   do {                                                                                   \
@@ -33,57 +33,14 @@ namespace {
 constexpr int kThreads = 256;
 inline int blocks_for(int64_t n) { return static_cast<int>((n + kThreads - 1) / kThreads); }
 
-class CudaCachingAllocator final : public Allocator {
- public:
-  void* allocate(size_t bytes) override {
-    const size_t size = allocator_size_class(bytes);
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++stats_.allocations;
+class CudaCachingAllocator final : public CachingAllocator {
+ protected:
+  void* raw_allocate(size_t bytes) override {
     void* ptr = nullptr;
-    auto& list = free_[size];
-    if (!list.empty()) {
-      ptr = list.back();
-      list.pop_back();
-      stats_.cached_bytes -= size;
-      ++stats_.cache_hits;
-    } else {
-      STAA_CUDA_CHECK(cudaMalloc(&ptr, size));
-      stats_.reserved_bytes += size;
-    }
-    stats_.current_bytes += size;
-    stats_.peak_bytes = std::max(stats_.peak_bytes, stats_.current_bytes);
+    STAA_CUDA_CHECK(cudaMalloc(&ptr, bytes));
     return ptr;
   }
-  void deallocate(void* ptr, size_t bytes) override {
-    if (ptr == nullptr) return;
-    const size_t size = allocator_size_class(bytes);
-    std::lock_guard<std::mutex> lock(mutex_);
-    free_[size].push_back(ptr);
-    stats_.current_bytes -= size;
-    stats_.cached_bytes += size;
-  }
-  AllocatorStats stats() const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return stats_;
-  }
-  void reset_peak() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats_.peak_bytes = stats_.current_bytes;
-  }
-  void empty_cache() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [size, blocks] : free_) {
-      for (void* p : blocks) cudaFree(p);
-      stats_.reserved_bytes -= size * blocks.size();
-    }
-    free_.clear();
-    stats_.cached_bytes = 0;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_;
-  AllocatorStats stats_;
+  void raw_free(void* ptr) override { cudaFree(ptr); }
 };
 
 // ---- kernels ----------------------------------------------------------------------------------
@@ -191,24 +148,6 @@ template <typename T>
 __global__ void where_kernel(const T* c, const T* a, const T* b, T* out, int64_t n) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i < n) out[i] = c[i] != T(0) ? a[i] : b[i];
-}
-
-template <typename F>
-void dispatch_float(DType dtype, const char* op, F&& f) {
-  switch (dtype) {
-    case DType::kF32: f(float{}); break;
-    case DType::kF64: f(double{}); break;
-    default: STAA_FAIL(op, ": expected an f32 or f64 tensor, got ", dtype);
-  }
-}
-
-template <typename F>
-void dispatch_all(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::kF32: f(float{}); break;
-    case DType::kF64: f(double{}); break;
-    case DType::kI64: f(int64_t{}); break;
-  }
 }
 
 void check_launch() { STAA_CUDA_CHECK(cudaGetLastError()); }

@@ -26,8 +26,8 @@ struct GemmCase {
 };
 
 std::string describe(const GemmCase& g) {
-  return std::string(g.trans_a ? "T" : "N") + (g.trans_b ? "T" : "N") + " m=" +
-         std::to_string(g.m) + " n=" + std::to_string(g.n) + " k=" + std::to_string(g.k) +
+  return std::string(g.trans_a ? "T" : "N") + (g.trans_b ? "T" : "N") +
+         " m=" + std::to_string(g.m) + " n=" + std::to_string(g.n) + " k=" + std::to_string(g.k) +
          " pad=" + std::to_string(g.pad) + " alpha=" + std::to_string(g.alpha) +
          " beta=" + std::to_string(g.beta);
 }
@@ -140,8 +140,8 @@ void sgemm_reference_fn(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float
 const gemm_detail::SgemmKernel* g_kernel = nullptr;
 
 void sgemm_with_current_kernel(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
-                               const float* a, int64_t lda, const float* b, int64_t ldb,
-                               float beta, float* c, int64_t ldc) {
+                               const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                               float* c, int64_t ldc) {
   gemm_detail::sgemm_with_kernel(*g_kernel, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 

@@ -26,6 +26,13 @@
   X(index_select, _)           \
   X(gather, _)                 \
   X(matmul, _)                 \
+  X(conv2d, _)                 \
+  X(avg_pool2d, _)             \
+  X(max_pool2d, _)             \
+  X(adaptive_avg_pool2d, _)    \
+  X(batch_norm, _)             \
+  X(layer_norm, _)             \
+  X(linear, _)                 \
   X(softmax, _)                \
   X(log_softmax, _)            \
   X(cross_entropy, _)          \

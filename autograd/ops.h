@@ -4,6 +4,7 @@
 // backward sits next to the forward in autograd/ops/<family>.cpp.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -121,6 +122,44 @@ Tensor mse_loss(const Tensor& a, const Tensor& b);
 // Zeroes each element with probability p and scales the rest by 1 / (1 - p); the identity when
 // training is false or p == 0. The mask comes from gen (explicit seed).
 Tensor dropout(const Tensor& x, double p, Generator& gen, bool training = true);
+
+// ---- convolution, pooling, normalisation, linear (autograd/ops/conv.cpp, pool.cpp, norm.cpp) --
+struct Conv2dOptions {
+  std::array<int64_t, 2> stride{1, 1};
+  std::array<int64_t, 2> padding{0, 0};  // zeros on both sides
+  std::array<int64_t, 2> dilation{1, 1};
+  int64_t groups = 1;
+};
+// x: [N, C_in, H, W], weight: [C_out, C_in / groups, KH, KW], bias: [C_out] or undefined.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+              const Conv2dOptions& options = {});
+
+struct Pool2dOptions {
+  std::array<int64_t, 2> kernel{1, 1};
+  std::array<int64_t, 2> stride{0, 0};  // {0, 0}: the kernel size
+  std::array<int64_t, 2> padding{0, 0};
+  bool ceil_mode = false;
+  bool count_include_pad = true;  // avg_pool2d only
+};
+// x: [N, C, H, W]; output sizes follow PyTorch (ceil_mode windows must start inside the input
+// or its left padding).
+Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& options);
+Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options);
+// Average over adaptive windows (PyTorch's start/end rule) to [N, C, out_h, out_w]; {1, 1} is
+// global average pooling.
+Tensor adaptive_avg_pool2d(const Tensor& x, std::array<int64_t, 2> output_size);
+
+// x: [N, C, ...]. Training: statistics over every dim but C; running_mean and running_var (if
+// defined) are updated in place with momentum, the variance unbiased. Eval: running statistics.
+// weight, bias: [C] or undefined (no affine).
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& running_mean,
+                  Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+// Normalises over the trailing `normalized_ndim` dims; weight, bias: those dims' shape, or
+// undefined.
+Tensor layer_norm(const Tensor& x, int normalized_ndim, const Tensor& weight, const Tensor& bias,
+                  double eps = 1e-5);
+// x: [..., in], weight: [out, in], bias: [out] or undefined -> [..., out].
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
 // ---- in place, not differentiable (optimizers, accumulators); bump the version -----------------
 void add_(Tensor& x, const Tensor& y, double alpha = 1.0);  // x += alpha * y

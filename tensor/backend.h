@@ -8,8 +8,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "tensor/ops/conv.h"
 #include "tensor/ops/elementwise_ops.h"
 #include "tensor/ops/layout.h"
+#include "tensor/ops/norm.h"
+#include "tensor/ops/pool.h"
 #include "tensor/ops/reduce.h"
 #include "tensor/tensor.h"
 
@@ -87,6 +90,80 @@ class Backend {
   // grad_x[o, index[o, j, i], i] += grad_out[o, j, i] (grad_x is zeroed by the caller).
   virtual void scatter_add(const Tensor& grad_out, const DimLayout& layout, const Tensor& index,
                            Tensor& grad_x) = 0;
+
+  // ---- convolution (tensor/ops/conv.h; CPU: tensor/cpu/conv.cpp) ---------------------------
+  // y = conv(x, w) + bias over g's geometry (cross-correlation, zero padding).
+  // x: [N, C_in, H, W], w: [C_out, C_in / G, KH, KW], bias: [C_out] or undefined,
+  // y: [N, C_out, OH, OW]
+  virtual void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dGeometry& g,
+                      Tensor& y) = 0;
+  // grad_x = the transposed conv of grad_y with w (overwritten).
+  // grad_y: [N, C_out, OH, OW], w: [C_out, C_in / G, KH, KW], grad_x: [N, C_in, H, W]
+  virtual void conv2d_backward_data(const Tensor& grad_y, const Tensor& w, const Conv2dGeometry& g,
+                                    Tensor& grad_x) = 0;
+  // grad_w = sum over n of grad_y[n] x cols(x[n])^T, grad_bias = sum of grad_y over N, OH, OW
+  // (both overwritten; either may be undefined: not wanted).
+  // grad_y: [N, C_out, OH, OW], x: [N, C_in, H, W], grad_w: [C_out, C_in / G, KH, KW],
+  // grad_bias: [C_out]
+  virtual void conv2d_backward_weight(const Tensor& grad_y, const Tensor& x,
+                                      const Conv2dGeometry& g, Tensor& grad_w,
+                                      Tensor& grad_bias) = 0;
+
+  // ---- pooling and normalisation (tensor/ops/pool.h, tensor/ops/norm.h) ----------------------
+  // y = mean of x over each window of g; the divisor counts padding when g.count_include_pad.
+  // x: [N, C, H, W], y: [N, C, OH, OW]
+  virtual void avg_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y) = 0;
+  // grad_x = each grad_y spread evenly over its window (grad_x is overwritten).
+  // grad_y: [N, C, OH, OW], grad_x: [N, C, H, W]
+  virtual void avg_pool2d_backward(const Tensor& grad_y, const Pool2dGeometry& g,
+                                   Tensor& grad_x) = 0;
+  // y = max of x over each window; index (i64) = h * W + w of that max in its plane, the first
+  // one wins ties. x: [N, C, H, W], y, index: [N, C, OH, OW]
+  virtual void max_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y,
+                          Tensor& index) = 0;
+  // grad_x[n, c, index] += grad_y[n, c, oh, ow] (grad_x is overwritten first).
+  // grad_y, index: [N, C, OH, OW], grad_x: [N, C, H, W]
+  virtual void max_pool2d_backward(const Tensor& grad_y, const Tensor& index,
+                                   const Pool2dGeometry& g, Tensor& grad_x) = 0;
+  // y = mean of x over the adaptive windows of g. x: [N, C, H, W], y: [N, C, OH, OW]
+  virtual void adaptive_avg_pool2d(const Tensor& x, const AdaptivePool2dGeometry& g,
+                                   Tensor& y) = 0;
+  // grad_x = each grad_y spread evenly over its window (overwritten).
+  // grad_y: [N, C, OH, OW], grad_x: [N, C, H, W]
+  virtual void adaptive_avg_pool2d_backward(const Tensor& grad_y, const AdaptivePool2dGeometry& g,
+                                            Tensor& grad_x) = 0;
+  // Per channel: mean and biased variance of x over outer and inner.
+  // x: [outer, C, inner], mean, var: [C]
+  virtual void batch_norm_stats(const Tensor& x, const BatchNormLayout& l, Tensor& mean,
+                                Tensor& var) = 0;
+  // y = (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]; weight and bias may be
+  // undefined (1 and 0). x, y: [outer, C, inner], mean, var, weight, bias: [C]
+  virtual void batch_norm_forward(const Tensor& x, const Tensor& mean, const Tensor& var,
+                                  const Tensor& weight, const Tensor& bias,
+                                  const BatchNormLayout& l, double eps, Tensor& y) = 0;
+  // x_hat = (x - mean) * inv_std, inv_std = 1 / sqrt(var + eps), w = weight (or 1), M = count:
+  // grad_bias = sum(g), grad_weight = sum(g * x_hat) per channel; grad_x is
+  // w * inv_std * (g - grad_bias / M - x_hat * grad_weight / M) in training (batch statistics),
+  // w * inv_std * g otherwise. Any grad may be undefined (not wanted).
+  // x, grad_y, grad_x: [outer, C, inner], mean, var, weight, grad_weight, grad_bias: [C]
+  virtual void batch_norm_backward(const Tensor& x, const Tensor& mean, const Tensor& var,
+                                   const Tensor& weight, const Tensor& grad_y,
+                                   const BatchNormLayout& l, double eps, bool training,
+                                   Tensor& grad_x, Tensor& grad_weight, Tensor& grad_bias) = 0;
+  // Per row: y = (x - mean) * inv_std * weight + bias, inv_std = 1 / sqrt(biased var + eps);
+  // weight, bias may be undefined. x, y: [rows, cols], weight, bias: [cols],
+  // mean, inv_std: [rows]
+  virtual void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                          const LayerNormLayout& l, double eps, Tensor& y, Tensor& mean,
+                          Tensor& inv_std) = 0;
+  // With h = g * w (w = weight or 1): grad_x = inv_std * (h - mean_j(h) - x_hat * mean_j(h *
+  // x_hat)) per row; grad_weight = sum_rows(g * x_hat), grad_bias = sum_rows(g). Any grad may
+  // be undefined. x, grad_y, grad_x: [rows, cols], mean, inv_std: [rows], weight, grad_weight,
+  // grad_bias: [cols]
+  virtual void layer_norm_backward(const Tensor& x, const Tensor& mean, const Tensor& inv_std,
+                                   const Tensor& weight, const Tensor& grad_y,
+                                   const LayerNormLayout& l, Tensor& grad_x, Tensor& grad_weight,
+                                   Tensor& grad_bias) = 0;
 
   // ---- matmul ---------------------------------------------------------------------------------
   // c[b] = alpha * op(a[b]) * op(b[b]) + beta * c[b] for b < p.batch.

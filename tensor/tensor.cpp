@@ -83,6 +83,18 @@ Tensor Tensor::view_rows(int64_t start, int64_t end) const {
   return Tensor(std::move(impl));
 }
 
+void Tensor::set_data(const Tensor& src) const {
+  STAA_CHECK(src.shape() == shape(), "set_data: replacement has shape ", src.shape(),
+             ", the tensor has ", shape());
+  if (src.shares_storage(*this) && src.dtype() == dtype() && src.impl().offset == impl().offset)
+    return;
+  TensorImpl& i = impl();
+  i.storage = src.impl().storage;
+  i.offset = src.impl().offset;
+  i.dtype = src.dtype();
+  bump_version();
+}
+
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
   Tensor out = empty(shape(), dtype(), device);

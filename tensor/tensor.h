@@ -77,6 +77,10 @@ class Tensor {
   Tensor view_as(const Shape& shape) const;
   Tensor view_rows(int64_t start, int64_t end) const;  // slice [start, end) along dim 0
 
+  // Points this tensor, and so every handle on it, at src's storage, offset and dtype (same
+  // shape): Module::to moves parameters this way so layers and optimizers keep valid handles.
+  void set_data(const Tensor& src) const;
+
   Tensor to(Device device) const;  // copy unless already there
   Tensor to(DType dtype) const;    // cast (copy unless already that dtype)
   Tensor clone() const;            // deep copy, no grad history

@@ -134,13 +134,11 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_dtype("where", cond, a);
   const Shape shape =
       broadcast_shapes("where", cond.shape(), broadcast_shapes("where", a.shape(), b.shape()));
+  // Detached, so the broadcasts record no nodes: the where node below covers them.
   Tensor c = cond.detach(), ea = a.detach(), eb = b.detach();
-  {
-    NoGradGuard no_nodes;  // the where node below covers the broadcasts
-    if (c.shape() != shape) c = expand(c, shape);
-    if (ea.shape() != shape) ea = expand(ea, shape);
-    if (eb.shape() != shape) eb = expand(eb, shape);
-  }
+  if (c.shape() != shape) c = expand(c, shape);
+  if (ea.shape() != shape) ea = expand(ea, shape);
+  if (eb.shape() != shape) eb = expand(eb, shape);
   Tensor out = empty_as(shape, a);
   backend_of(a).where(c, ea, eb, out);
   if (needs_record({&a, &b})) {
@@ -148,7 +146,6 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
            [](const BackwardContext& ctx, const Tensor& g, std::vector<Tensor>& gi) {
              const Tensor& mask = ctx.saved(0);
              const Tensor zero = detail::zeros_as(Shape{}, g);
-             NoGradGuard no_nodes;
              if (ctx.needs_grad(0)) gi[0] = sum_to(where(mask, g, zero), ctx.input_shape(0));
              if (ctx.needs_grad(1)) gi[1] = sum_to(where(mask, zero, g), ctx.input_shape(1));
            });

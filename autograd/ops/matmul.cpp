@@ -104,4 +104,25 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   return c;
 }
 
+// linear(x, W, b) = x W^T + b: a composite (matmul with trans_b, which folds x's leading dims
+// into the GEMM's rows, then a broadcast add), so its gradients come from those two ops.
+// x: [..., in], weight: [out, in], bias: [out] or undefined -> [..., out]
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  check_pair("linear", x, weight);
+  STAA_CHECK(weight.ndim() == 2, "linear: expected weight of shape [out, in], got ",
+             weight.shape());
+  STAA_CHECK(x.ndim() >= 1 && x.shape().at(-1) == weight.shape()[1],
+             "linear: expected x of shape [..., ", weight.shape()[1], "] for weight of shape ",
+             weight.shape(), ", got ", x.shape());
+  if (bias.defined()) {
+    check_pair("linear", x, bias);
+    STAA_CHECK(bias.shape() == Shape{weight.shape()[0]}, "linear: expected bias of shape [",
+               weight.shape()[0], "] for weight of shape ", weight.shape(), ", got ", bias.shape());
+  }
+  const bool vector = x.ndim() == 1;
+  Tensor y = matmul(vector ? reshape(x, {1, x.shape()[0]}) : x, weight, false, true);
+  if (vector) y = reshape(y, {weight.shape()[0]});
+  return bias.defined() ? add(y, bias) : y;
+}
+
 }  // namespace staa

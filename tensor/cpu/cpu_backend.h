@@ -50,6 +50,37 @@ class CpuBackend final : public Backend {
   void scatter_add(const Tensor& grad_out, const DimLayout& layout, const Tensor& index,
                    Tensor& grad_x) override;
 
+  void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dGeometry& g,
+              Tensor& y) override;
+  void conv2d_backward_data(const Tensor& grad_y, const Tensor& w, const Conv2dGeometry& g,
+                            Tensor& grad_x) override;
+  void conv2d_backward_weight(const Tensor& grad_y, const Tensor& x, const Conv2dGeometry& g,
+                              Tensor& grad_w, Tensor& grad_bias) override;
+
+  void avg_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y) override;
+  void avg_pool2d_backward(const Tensor& grad_y, const Pool2dGeometry& g, Tensor& grad_x) override;
+  void max_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y, Tensor& index) override;
+  void max_pool2d_backward(const Tensor& grad_y, const Tensor& index, const Pool2dGeometry& g,
+                           Tensor& grad_x) override;
+  void adaptive_avg_pool2d(const Tensor& x, const AdaptivePool2dGeometry& g, Tensor& y) override;
+  void adaptive_avg_pool2d_backward(const Tensor& grad_y, const AdaptivePool2dGeometry& g,
+                                    Tensor& grad_x) override;
+  void batch_norm_stats(const Tensor& x, const BatchNormLayout& l, Tensor& mean,
+                        Tensor& var) override;
+  void batch_norm_forward(const Tensor& x, const Tensor& mean, const Tensor& var,
+                          const Tensor& weight, const Tensor& bias, const BatchNormLayout& l,
+                          double eps, Tensor& y) override;
+  void batch_norm_backward(const Tensor& x, const Tensor& mean, const Tensor& var,
+                           const Tensor& weight, const Tensor& grad_y, const BatchNormLayout& l,
+                           double eps, bool training, Tensor& grad_x, Tensor& grad_weight,
+                           Tensor& grad_bias) override;
+  void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  const LayerNormLayout& l, double eps, Tensor& y, Tensor& mean,
+                  Tensor& inv_std) override;
+  void layer_norm_backward(const Tensor& x, const Tensor& mean, const Tensor& inv_std,
+                           const Tensor& weight, const Tensor& grad_y, const LayerNormLayout& l,
+                           Tensor& grad_x, Tensor& grad_weight, Tensor& grad_bias) override;
+
   void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;
 
   void softmax(const Tensor& x, const DimLayout& layout, bool log, Tensor& y) override;

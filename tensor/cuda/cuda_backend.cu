@@ -246,6 +246,62 @@ class CudaBackend final : public Backend {
     throw Unsupported("softmax backward", "cuda");
   }
 
+  void conv2d(const Tensor&, const Tensor&, const Tensor&, const Conv2dGeometry&,
+              Tensor&) override {
+    throw Unsupported("conv2d", "cuda");
+  }
+  void conv2d_backward_data(const Tensor&, const Tensor&, const Conv2dGeometry&,
+                            Tensor&) override {
+    throw Unsupported("conv2d", "cuda");
+  }
+  void conv2d_backward_weight(const Tensor&, const Tensor&, const Conv2dGeometry&, Tensor&,
+                              Tensor&) override {
+    throw Unsupported("conv2d", "cuda");
+  }
+
+  // Pooling and normalisation: cuDNN arrives with the CUDA issue.
+  void avg_pool2d(const Tensor&, const Pool2dGeometry&, Tensor&) override {
+    throw Unsupported("avg_pool2d", "cuda");
+  }
+  void avg_pool2d_backward(const Tensor&, const Pool2dGeometry&, Tensor&) override {
+    throw Unsupported("avg_pool2d backward", "cuda");
+  }
+  void max_pool2d(const Tensor&, const Pool2dGeometry&, Tensor&, Tensor&) override {
+    throw Unsupported("max_pool2d", "cuda");
+  }
+  void max_pool2d_backward(const Tensor&, const Tensor&, const Pool2dGeometry&,
+                           Tensor&) override {
+    throw Unsupported("max_pool2d backward", "cuda");
+  }
+  void adaptive_avg_pool2d(const Tensor&, const AdaptivePool2dGeometry&, Tensor&) override {
+    throw Unsupported("adaptive_avg_pool2d", "cuda");
+  }
+  void adaptive_avg_pool2d_backward(const Tensor&, const AdaptivePool2dGeometry&,
+                                    Tensor&) override {
+    throw Unsupported("adaptive_avg_pool2d backward", "cuda");
+  }
+  void batch_norm_stats(const Tensor&, const BatchNormLayout&, Tensor&, Tensor&) override {
+    throw Unsupported("batch_norm", "cuda");
+  }
+  void batch_norm_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                          const Tensor&, const BatchNormLayout&, double, Tensor&) override {
+    throw Unsupported("batch_norm", "cuda");
+  }
+  void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                           const Tensor&, const BatchNormLayout&, double, bool, Tensor&, Tensor&,
+                           Tensor&) override {
+    throw Unsupported("batch_norm backward", "cuda");
+  }
+  void layer_norm(const Tensor&, const Tensor&, const Tensor&, const LayerNormLayout&, double,
+                  Tensor&, Tensor&, Tensor&) override {
+    throw Unsupported("layer_norm", "cuda");
+  }
+  void layer_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                           const Tensor&, const LayerNormLayout&, Tensor&, Tensor&,
+                           Tensor&) override {
+    throw Unsupported("layer_norm backward", "cuda");
+  }
+
   void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;
 
  private:

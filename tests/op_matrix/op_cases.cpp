@@ -300,6 +300,8 @@ std::vector<OpCase> all_op_cases() {
   shape_cases(t);
   matmul_cases(t);
   softmax_loss_cases(t);
+  conv_cases(t);
+  pool_norm_cases(t);
   return t;
 }
 

@@ -30,6 +30,11 @@ struct OpCase {
 
 std::vector<OpCase> all_op_cases();
 
+// Cases of the convolution family (op_matrix/cases_conv.cpp) and of pooling, normalisation and
+// linear (op_matrix/cases_pool_norm.cpp).
+void conv_cases(std::vector<OpCase>& table);
+void pool_norm_cases(std::vector<OpCase>& table);
+
 // Every op that must have a case: the differentiable-op list plus the comparisons.
 std::vector<std::string> required_ops();
 // The required ops with no case in `cases` (empty when the table is complete).

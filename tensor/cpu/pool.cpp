@@ -1,0 +1,178 @@
+// CPU 2-D pooling: average (fixed and adaptive windows) and max with argmax, forward and
+// backward. Layer: tensor/cpu. One pass over each [H, W] plane per output; planes (N * C) are
+// split over OpenMP threads, so a backward's scatter into grad_x never races (a window never
+// leaves its plane). Sums are accumulated in double.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "tensor/cpu/cpu_backend.h"
+
+namespace staa::cpu {
+
+namespace {
+
+// An input window [h0, h1) x [w0, w1), clipped to the plane, and the divisor of its average.
+struct Window {
+  int64_t h0, h1, w0, w1;
+  int64_t divisor;
+};
+
+// PyTorch's avg_pool2d window: the divisor counts the padded window (cut at the right padding's
+// end) when count_include_pad, else only the input elements.
+Window pool_window(const Pool2dGeometry& g, int64_t oh, int64_t ow) {
+  Window win;
+  win.h0 = oh * g.stride_h - g.pad_h;
+  win.w0 = ow * g.stride_w - g.pad_w;
+  win.h1 = std::min(win.h0 + g.kernel_h, g.h + g.pad_h);
+  win.w1 = std::min(win.w0 + g.kernel_w, g.w + g.pad_w);
+  const int64_t padded = (win.h1 - win.h0) * (win.w1 - win.w0);
+  win.h0 = std::max<int64_t>(win.h0, 0);
+  win.w0 = std::max<int64_t>(win.w0, 0);
+  win.h1 = std::min(win.h1, g.h);
+  win.w1 = std::min(win.w1, g.w);
+  win.divisor = g.count_include_pad ? padded : (win.h1 - win.h0) * (win.w1 - win.w0);
+  return win;
+}
+
+Window adaptive_window(const AdaptivePool2dGeometry& g, int64_t oh, int64_t ow) {
+  Window win;
+  win.h0 = adaptive_start(oh, g.h, g.out_h);
+  win.h1 = adaptive_end(oh, g.h, g.out_h);
+  win.w0 = adaptive_start(ow, g.w, g.out_w);
+  win.w1 = adaptive_end(ow, g.w, g.out_w);
+  win.divisor = (win.h1 - win.h0) * (win.w1 - win.w0);
+  return win;
+}
+
+// Average over windows. x: [planes, h, w], y: [planes, out_h, out_w]
+template <typename T, typename WindowFn>
+void average_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int64_t out_h,
+                     int64_t out_w, WindowFn window) {
+#pragma omp parallel for if (planes * h * w > kParallelGrain)
+  for (int64_t p = 0; p < planes; ++p) {
+    const T* xp = x + p * h * w;
+    T* yp = y + p * out_h * out_w;
+    for (int64_t oh = 0; oh < out_h; ++oh) {
+      for (int64_t ow = 0; ow < out_w; ++ow) {
+        const Window win = window(oh, ow);
+        double sum = 0;
+        for (int64_t i = win.h0; i < win.h1; ++i)
+          for (int64_t j = win.w0; j < win.w1; ++j) sum += xp[i * w + j];
+        yp[oh * out_w + ow] = static_cast<T>(sum / static_cast<double>(win.divisor));
+      }
+    }
+  }
+}
+
+// y = sum(x[window]) / divisor, so dx[window] += g / divisor.
+// grad_y: [planes, out_h, out_w], grad_x: [planes, h, w] (overwritten)
+template <typename T, typename WindowFn>
+void average_backward(const T* grad_y, T* grad_x, int64_t planes, int64_t h, int64_t w,
+                      int64_t out_h, int64_t out_w, WindowFn window) {
+#pragma omp parallel for if (planes * h * w > kParallelGrain)
+  for (int64_t p = 0; p < planes; ++p) {
+    const T* gy = grad_y + p * out_h * out_w;
+    T* gx = grad_x + p * h * w;
+    std::fill(gx, gx + h * w, T(0));
+    for (int64_t oh = 0; oh < out_h; ++oh) {
+      for (int64_t ow = 0; ow < out_w; ++ow) {
+        const Window win = window(oh, ow);
+        const T share = static_cast<T>(gy[oh * out_w + ow] / static_cast<double>(win.divisor));
+        for (int64_t i = win.h0; i < win.h1; ++i)
+          for (int64_t j = win.w0; j < win.w1; ++j) gx[i * w + j] += share;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void CpuBackend::avg_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y) {
+  dispatch_float(x.dtype(), "avg_pool2d", [&](auto tag) {
+    using T = decltype(tag);
+    average_forward(x.data<T>(), y.data<T>(), g.n * g.c, g.h, g.w, g.out_h, g.out_w,
+                    [&g](int64_t oh, int64_t ow) { return pool_window(g, oh, ow); });
+  });
+}
+
+void CpuBackend::avg_pool2d_backward(const Tensor& grad_y, const Pool2dGeometry& g,
+                                     Tensor& grad_x) {
+  dispatch_float(grad_y.dtype(), "avg_pool2d backward", [&](auto tag) {
+    using T = decltype(tag);
+    average_backward(grad_y.data<T>(), grad_x.data<T>(), g.n * g.c, g.h, g.w, g.out_h, g.out_w,
+                     [&g](int64_t oh, int64_t ow) { return pool_window(g, oh, ow); });
+  });
+}
+
+void CpuBackend::adaptive_avg_pool2d(const Tensor& x, const AdaptivePool2dGeometry& g, Tensor& y) {
+  dispatch_float(x.dtype(), "adaptive_avg_pool2d", [&](auto tag) {
+    using T = decltype(tag);
+    average_forward(x.data<T>(), y.data<T>(), g.n * g.c, g.h, g.w, g.out_h, g.out_w,
+                    [&g](int64_t oh, int64_t ow) { return adaptive_window(g, oh, ow); });
+  });
+}
+
+void CpuBackend::adaptive_avg_pool2d_backward(const Tensor& grad_y, const AdaptivePool2dGeometry& g,
+                                              Tensor& grad_x) {
+  dispatch_float(grad_y.dtype(), "adaptive_avg_pool2d backward", [&](auto tag) {
+    using T = decltype(tag);
+    average_backward(grad_y.data<T>(), grad_x.data<T>(), g.n * g.c, g.h, g.w, g.out_h, g.out_w,
+                     [&g](int64_t oh, int64_t ow) { return adaptive_window(g, oh, ow); });
+  });
+}
+
+// Max over each window, NaN propagating (as PyTorch); the first maximum wins ties.
+// x: [N, C, H, W], y, index: [N, C, OH, OW]
+void CpuBackend::max_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y, Tensor& index) {
+  dispatch_float(x.dtype(), "max_pool2d", [&](auto tag) {
+    using T = decltype(tag);
+    const T* in = x.data<T>();
+    T* out = y.data<T>();
+    int64_t* arg = index.data<int64_t>();
+    const int64_t planes = g.n * g.c, plane_in = g.h * g.w, plane_out = g.out_h * g.out_w;
+#pragma omp parallel for if (planes * plane_in > kParallelGrain)
+    for (int64_t p = 0; p < planes; ++p) {
+      const T* xp = in + p * plane_in;
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          const Window win = pool_window(g, oh, ow);
+          T best = -std::numeric_limits<T>::infinity();
+          int64_t best_at = win.h0 * g.w + win.w0;
+          for (int64_t i = win.h0; i < win.h1; ++i) {
+            for (int64_t j = win.w0; j < win.w1; ++j) {
+              const T v = xp[i * g.w + j];
+              if (v > best || (std::isnan(v) && !std::isnan(best))) {
+                best = v;
+                best_at = i * g.w + j;
+              }
+            }
+          }
+          out[p * plane_out + oh * g.out_w + ow] = best;
+          arg[p * plane_out + oh * g.out_w + ow] = best_at;
+        }
+      }
+    }
+  });
+}
+
+// y = x[argmax], so dx[argmax] += g and 0 elsewhere (overlapping windows may share an argmax).
+// grad_y, index: [N, C, OH, OW], grad_x: [N, C, H, W] (overwritten)
+void CpuBackend::max_pool2d_backward(const Tensor& grad_y, const Tensor& index,
+                                     const Pool2dGeometry& g, Tensor& grad_x) {
+  dispatch_float(grad_y.dtype(), "max_pool2d backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* gy = grad_y.data<T>();
+    const int64_t* arg = index.data<int64_t>();
+    T* gx = grad_x.data<T>();
+    const int64_t planes = g.n * g.c, plane_in = g.h * g.w, plane_out = g.out_h * g.out_w;
+#pragma omp parallel for if (planes * plane_in > kParallelGrain)
+    for (int64_t p = 0; p < planes; ++p) {
+      T* gxp = gx + p * plane_in;
+      std::fill(gxp, gxp + plane_in, T(0));
+      for (int64_t o = 0; o < plane_out; ++o) gxp[arg[p * plane_out + o]] += gy[p * plane_out + o];
+    }
+  });
+}
+
+}  // namespace staa::cpu

@@ -1,0 +1,193 @@
+// conv2d's fast paths (tensor/cpu/conv.cpp: per-image GEMMs, the pointwise path without im2col,
+// batched chunks with a partial last chunk, thread-parallel chunks, the shared GEMM) against a
+// plain direct convolution in double, forward and all three gradients, on shapes larger than the op
+// matrix's, on 1, 2 and 3 threads; plus conv2d's error messages. Layer: tests.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "tensor/ops/conv.h"
+
+namespace staa {
+namespace {
+
+struct Grads {
+  std::vector<double> y, gx, gw, gb;
+};
+
+// Direct loops in double: y = conv(x, w) + b, and for the cotangent gy the gradients
+// gx[n, ic, ih, iw] += gy[n, o, oh, ow] w[o, c, i, j], gw[o, c, i, j] += gy x[n, ic, ih, iw],
+// gb[o] += gy. x: [N, C_in, H, W], w: [C_out, C_in / G, KH, KW], gy: [N, C_out, OH, OW]
+Grads reference(const std::vector<double>& x, const std::vector<double>& w,
+                const std::vector<double>& b, const std::vector<double>& gy,
+                const Conv2dGeometry& g) {
+  Grads r{std::vector<double>(gy.size()), std::vector<double>(x.size()),
+          std::vector<double>(w.size()), std::vector<double>(b.size())};
+  const int64_t cg = g.c_in_group(), og = g.c_out_group();
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t o = 0; o < g.c_out; ++o)
+      for (int64_t oh = 0; oh < g.out_h; ++oh)
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          const int64_t yi = ((n * g.c_out + o) * g.out_h + oh) * g.out_w + ow;
+          double s = b[o];
+          r.gb[o] += gy[yi];
+          for (int64_t c = 0; c < cg; ++c)
+            for (int64_t i = 0; i < g.kh; ++i)
+              for (int64_t j = 0; j < g.kw; ++j) {
+                const int64_t ih = oh * g.stride_h - g.pad_h + i * g.dil_h;
+                const int64_t iw = ow * g.stride_w - g.pad_w + j * g.dil_w;
+                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+                const int64_t xi = ((n * g.c_in + o / og * cg + c) * g.h + ih) * g.w + iw;
+                const int64_t wi = ((o * cg + c) * g.kh + i) * g.kw + j;
+                s += w[wi] * x[xi];
+                r.gx[xi] += gy[yi] * w[wi];
+                r.gw[wi] += gy[yi] * x[xi];
+              }
+          r.y[yi] = s;
+        }
+  return r;
+}
+
+void expect_close(const std::vector<double>& got, const std::vector<double>& want, double tol,
+                  const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double scale = 1e-30;
+  for (double v : want) scale = std::max(scale, std::abs(v));
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_LE(std::abs(got[i] - want[i]), tol * scale)
+        << what << " element " << i << ": got " << got[i] << ", want " << want[i];
+}
+
+struct ConvCase {
+  std::string label;
+  Shape x, w;
+  Conv2dOptions o;
+};
+
+// f32: sums of up to ~1200 products of values in [-1, 1]; 1e-5 of the largest magnitude.
+void check_case(const ConvCase& c, DType dtype, int threads) {
+  const int saved_threads = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  Generator gen(11);
+  Tensor x = uniform(c.x, -1, 1, gen, {dtype}).set_requires_grad(true);
+  Tensor w = uniform(c.w, -1, 1, gen, {dtype}).set_requires_grad(true);
+  Tensor b = uniform(Shape{c.w[0]}, -1, 1, gen, {dtype}).set_requires_grad(true);
+  const Conv2dGeometry g =
+      make_conv2d_geometry(c.x, c.w, c.o.stride, c.o.padding, c.o.dilation, c.o.groups);
+  const Tensor gy = normal(g.out_shape(), 0, 1, gen, {dtype});
+  const Tensor y = conv2d(x, w, b, c.o);
+  backward(y, gy);
+  omp_set_num_threads(saved_threads);
+  const Grads r = reference(x.to_vector(), w.to_vector(), b.to_vector(), gy.to_vector(), g);
+  const double tol = dtype == kF32 ? 1e-5 : 1e-12;
+  const std::string what =
+      c.label + " " + dtype_name(dtype) + " threads " + std::to_string(threads);
+  expect_close(y.to_vector(), r.y, tol, what + " y");
+  expect_close(x.grad().to_vector(), r.gx, tol, what + " grad x");
+  expect_close(w.grad().to_vector(), r.gw, tol, what + " grad w");
+  expect_close(b.grad().to_vector(), r.gb, tol, what + " grad bias");
+}
+
+Conv2dOptions opts(std::array<int64_t, 2> stride, std::array<int64_t, 2> pad,
+                   std::array<int64_t, 2> dil = {1, 1}, int64_t groups = 1) {
+  return Conv2dOptions{stride, pad, dil, groups};
+}
+
+const std::vector<ConvCase>& fast_path_cases() {
+  static const std::vector<ConvCase> cases = {
+      {"per_image_3x3", {4, 8, 12, 12}, {16, 8, 3, 3}, opts({1, 1}, {1, 1})},
+      {"per_image_depthwise_dilated",
+       {3, 12, 20, 19},
+       {12, 1, 3, 3},
+       opts({1, 1}, {2, 2}, {2, 2}, 12)},
+      {"pointwise_direct_groups2", {3, 16, 10, 10}, {8, 8, 1, 1}, opts({1, 1}, {0, 0}, {1, 1}, 2)},
+      {"batched_partial_chunks", {65, 3, 4, 4}, {5, 3, 3, 3}, opts({1, 1}, {1, 1})},
+      {"batched_two_chunks_groups", {90, 4, 4, 4}, {6, 2, 3, 3}, opts({1, 1}, {1, 1}, {1, 1}, 2)},
+      {"shared_gemm_deep_columns", {3, 128, 4, 4}, {4, 128, 3, 3}, opts({1, 1}, {1, 1})},
+      {"batched_1x1_stride3", {5, 16, 17, 17}, {24, 16, 1, 1}, opts({3, 3}, {0, 0})},
+      {"odd_stride2_non_square", {6, 5, 15, 11}, {7, 5, 3, 2}, opts({2, 3}, {1, 0}, {1, 2})},
+  };
+  return cases;
+}
+
+TEST(Conv2dFastPath, MatchesDirectReferenceF32AndF64OnOneTwoThreeThreads) {
+  for (const ConvCase& c : fast_path_cases())
+    for (int threads : {1, 2, 3})
+      for (DType dtype : {kF32, kF64}) check_case(c, dtype, threads);
+}
+
+TEST(Conv2dFastPath, WithoutBiasAndOnlyWeightGrad) {
+  Generator gen(3);
+  Tensor x = uniform({2, 4, 9, 9}, -1, 1, gen);
+  Tensor w = uniform({6, 4, 3, 3}, -1, 1, gen).set_requires_grad(true);
+  backward(sum(conv2d(x, w, Tensor(), opts({1, 1}, {1, 1}))));
+  const Conv2dGeometry g = make_conv2d_geometry(x.shape(), w.shape(), {1, 1}, {1, 1}, {1, 1}, 1);
+  const std::vector<double> ones(g.out_shape().numel(), 1.0);
+  const Grads r = reference(x.to_vector(), w.to_vector(), std::vector<double>(6, 0.0), ones, g);
+  expect_close(w.grad().to_vector(), r.gw, 1e-5, "grad w");
+  EXPECT_FALSE(x.grad().defined());
+}
+
+template <typename F>
+void expect_error(F&& f, std::initializer_list<const char*> fragments) {
+  try {
+    f();
+    ADD_FAILURE() << "no error was raised";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    for (const char* frag : fragments)
+      EXPECT_NE(msg.find(frag), std::string::npos) << "\"" << msg << "\" lacks \"" << frag << "\"";
+  }
+}
+
+TEST(Conv2dErrors, NameTheOpWhatWasExpectedAndWhatCame) {
+  const Tensor x = zeros({1, 4, 5, 5});
+  expect_error(
+      [&] {
+        conv2d(x, zeros({2, 3, 3, 3}), Tensor());
+      },
+      {"conv2d", "4 input channels", "[2,3,3,3]"});
+  expect_error(
+      [&] {
+        conv2d(x, zeros({2, 2, 3, 3}), Tensor(), opts({1, 1}, {0, 0}, {1, 1}, 3));
+      },
+      {"conv2d", "divisible by groups = 3", "4 channels"});
+  expect_error(
+      [&] {
+        conv2d(x, zeros({3, 2, 3, 3}), Tensor(), opts({1, 1}, {0, 0}, {1, 1}, 2));
+      },
+      {"conv2d", "output channels divisible", "3 output channels"});
+  expect_error(
+      [&] {
+        conv2d(x, zeros({2, 4, 7, 7}), Tensor());
+      },
+      {"conv2d", "7x7", "padded input of 5x5"});
+  expect_error(
+      [&] {
+        conv2d(x, zeros({2, 4, 3, 3}), Tensor(), opts({0, 1}, {0, 0}));
+      },
+      {"conv2d", "positive stride", "[0,1]"});
+  expect_error(
+      [&] {
+        conv2d(x, zeros({2, 4, 3, 3}), Tensor(), opts({1, 1}, {0, 0}, {1, -1}));
+      },
+      {"conv2d", "positive dilation", "[1,-1]"});
+  expect_error(
+      [&] {
+        conv2d(zeros({4, 5, 5}), zeros({2, 4, 3, 3}), Tensor());
+      },
+      {"conv2d", "4 dims", "[4,5,5]"});
+  expect_error(
+      [&] {
+        conv2d(x, zeros({2, 4, 3, 3}), zeros({3}));
+      },
+      {"conv2d", "bias of shape [2]", "[3]"});
+  expect_error([&] { conv2d(x, zeros({2, 4, 3, 3}, {kF64}), Tensor()); }, {"conv2d", "f32", "f64"});
+}
+
+}  // namespace
+}  // namespace staa

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds conv_bench in build/ and runs, in one go and on 2 threads each, staa's conv2d, PyTorch
+# with glibc malloc and PyTorch with jemalloc (LD_PRELOAD), in interleaved rounds; report.py prints
+# per shape GFLOP/s and the ratios torch time / our time, then the geometric means, the last line
+# `ratio pytorch: <geomean of fwd+bwd ratios vs PyTorch + jemalloc>`. Installs python3-torch and
+# libjemalloc2 (Debian, as root) when missing. See NOTES.md here.
+# Usage: tools/bench/conv/run.sh [reps=5] [rounds=3]   (CONV_BENCH=<binary> skips the build)
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+here=tools/bench/conv
+reps=${1:-5}
+rounds=${2:-3}
+python=/usr/bin/python3
+
+if ! dpkg -s python3-torch libjemalloc2 >/dev/null 2>&1; then
+  echo "run.sh: installing python3-torch libjemalloc2"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq python3-torch libjemalloc2 >/dev/null
+fi
+jemalloc=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n1)
+[ -n "$jemalloc" ] || { echo "run.sh: libjemalloc.so.2 not found" >&2; exit 1; }
+
+bench=${CONV_BENCH:-}
+if [ -z "$bench" ]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build --target conv_bench -j2 >/dev/null
+  bench=$(find build -name conv_bench -type f -perm -u+x | head -n1)
+fi
+[ -x "$bench" ] || { echo "run.sh: conv_bench was not built" >&2; exit 1; }
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)
+echo "run.sh:$cpu, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+# Rounds alternate the three runs so a slow spell on the shared machine hits all of them.
+for round in $(seq "$rounds"); do
+  OMP_NUM_THREADS=2 "$bench" "$here/shapes.txt" "$reps" 128 >>"$results"
+  OMP_NUM_THREADS=2 "$python" "$here/conv_bench_torch.py" "$here/shapes.txt" torch_stock "$reps" \
+    128 2 >>"$results"
+  OMP_NUM_THREADS=2 LD_PRELOAD=$jemalloc "$python" "$here/conv_bench_torch.py" "$here/shapes.txt" \
+    torch_jemalloc "$reps" 128 2 >>"$results"
+done
+echo "run.sh: load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$python" "$here/report.py" "$here/shapes.txt" "$results" 128

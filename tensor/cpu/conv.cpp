@@ -100,12 +100,15 @@ void im2col_plane(const T* x, const Conv2dGeometry& g, T* col, int64_t ld) {
       std::fill(row, row + oh_lo * g.out_w, T(0));
       for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
         T* out = row + oh * g.out_w;
-        const T* in = x + (oh * g.stride_h - g.pad_h + i * g.dil_h) * g.w - g.pad_w + j * g.dil_w;
+        // Offset of output column 0's tap; it may be negative (left padding), so index from x
+        // only at valid columns.
+        const int64_t in0 =
+            (oh * g.stride_h - g.pad_h + i * g.dil_h) * g.w - g.pad_w + j * g.dil_w;
         std::fill(out, out + ow_lo, T(0));
         if (g.stride_w == 1) {
-          std::memcpy(out + ow_lo, in + ow_lo, (ow_hi - ow_lo) * sizeof(T));
+          std::memcpy(out + ow_lo, x + in0 + ow_lo, (ow_hi - ow_lo) * sizeof(T));
         } else {
-          for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow] = in[ow * g.stride_w];
+          for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow] = x[in0 + ow * g.stride_w];
         }
         std::fill(out + ow_hi, out + g.out_w, T(0));
       }
@@ -128,12 +131,9 @@ void col2im_plane(const T* col, const Conv2dGeometry& g, int64_t ld, T* x) {
       const T* row = col + (i * g.kw + j) * ld;
       for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
         const T* in = row + oh * g.out_w;
-        T* out = x + (oh * g.stride_h - g.pad_h + i * g.dil_h) * g.w - g.pad_w + j * g.dil_w;
-        if (g.stride_w == 1) {
-          for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow] += in[ow];
-        } else {
-          for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow * g.stride_w] += in[ow];
-        }
+        const int64_t out0 =
+            (oh * g.stride_h - g.pad_h + i * g.dil_h) * g.w - g.pad_w + j * g.dil_w;
+        for (int64_t ow = ow_lo; ow < ow_hi; ++ow) x[out0 + ow * g.stride_w] += in[ow];
       }
     }
   }

@@ -6,10 +6,12 @@ namespace staa {
 const char* op_name(OpId op) {
   switch (op) {
 #define STAA_CASE(name, unused) \
-  case OpId::name: return #name;
+  case OpId::name:              \
+    return #name;
     STAA_AUTOGRAD_OPS(STAA_CASE)
 #undef STAA_CASE
-    case OpId::kCount: break;
+    case OpId::kCount:
+      break;
   }
   return "?";
 }
@@ -17,7 +19,8 @@ const char* op_name(OpId op) {
 OpId op_id(UnaryOp op) {
   switch (op) {
 #define STAA_CASE(name, unused) \
-  case UnaryOp::name: return OpId::name;
+  case UnaryOp::name:           \
+    return OpId::name;
     STAA_UNARY_OPS(STAA_CASE)
 #undef STAA_CASE
   }
@@ -27,10 +30,12 @@ OpId op_id(UnaryOp op) {
 OpId op_id(BinaryOp op) {
   switch (op) {
 #define STAA_CASE(name, unused) \
-  case BinaryOp::name: return OpId::name;
+  case BinaryOp::name:          \
+    return OpId::name;
     STAA_BINARY_OPS(STAA_CASE)
 #undef STAA_CASE
-    default: return OpId::kCount;  // comparisons have no gradient and no node
+    default:
+      return OpId::kCount;  // comparisons have no gradient and no node
   }
 }
 

@@ -13,9 +13,15 @@ namespace staa {
 namespace {
 thread_local bool t_grad_enabled = true;
 
-void print_attr(std::ostream& out, bool v) { out << (v ? "true" : "false"); }
-void print_attr(std::ostream& out, int64_t v) { out << v; }
-void print_attr(std::ostream& out, double v) { out << v; }
+void print_attr(std::ostream& out, bool v) {
+  out << (v ? "true" : "false");
+}
+void print_attr(std::ostream& out, int64_t v) {
+  out << v;
+}
+void print_attr(std::ostream& out, double v) {
+  out << v;
+}
 void print_attr(std::ostream& out, const std::vector<int64_t>& v) {
   out << "[";
   for (size_t i = 0; i < v.size(); ++i) out << (i ? "," : "") << v[i];
@@ -23,10 +29,16 @@ void print_attr(std::ostream& out, const std::vector<int64_t>& v) {
 }
 }  // namespace
 
-bool grad_enabled() { return t_grad_enabled; }
+bool grad_enabled() {
+  return t_grad_enabled;
+}
 
-NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) {
+  t_grad_enabled = false;
+}
+NoGradGuard::~NoGradGuard() {
+  t_grad_enabled = previous_;
+}
 
 Tape& Tape::current() {
   thread_local Tape tape;
@@ -49,7 +61,9 @@ std::string Tape::str() const {
   return out.str();
 }
 
-void Tape::print() const { std::cout << str(); }
+void Tape::print() const {
+  std::cout << str();
+}
 
 const Tensor& BackwardContext::saved(size_t i) const {
   STAA_CHECK(i < node_.saved.size(), op_name(node_.op), " backward: asked for saved tensor ", i,
@@ -62,7 +76,9 @@ const Tensor& BackwardContext::saved(size_t i) const {
   return s.tensor;
 }
 
-bool BackwardContext::needs_grad(size_t input) const { return node_.input_needs_grad[input]; }
+bool BackwardContext::needs_grad(size_t input) const {
+  return node_.input_needs_grad[input];
+}
 
 const Shape& BackwardContext::input_shape(size_t input) const {
   return node_.input_shapes[input];
@@ -134,7 +150,8 @@ void add_into_leaf(const Tensor& leaf, const Tensor& g) {
 
 void backward(const Tensor& root, const Tensor& grad_root) {
   check_defined("backward", root, "the root");
-  STAA_CHECK(root.requires_grad(), "backward: the root does not require grad (no input of its "
+  STAA_CHECK(root.requires_grad(),
+             "backward: the root does not require grad (no input of its "
              "graph requires grad, or it was computed under NoGradGuard)");
   Tensor g = grad_root;
   if (!g.defined()) {
@@ -142,8 +159,8 @@ void backward(const Tensor& root, const Tensor& grad_root) {
                "; pass a gradient of that shape or reduce it to one element");
     g = ones(root.shape(), {root.dtype(), root.device()});
   }
-  STAA_CHECK(g.shape() == root.shape(), "backward: gradient shape ", g.shape(),
-             " != root shape ", root.shape());
+  STAA_CHECK(g.shape() == root.shape(), "backward: gradient shape ", g.shape(), " != root shape ",
+             root.shape());
   Tape& tape = Tape::current();
   if (root.is_leaf()) {
     add_into_leaf(root, g);
@@ -176,7 +193,8 @@ void backward(const Tensor& root, const Tensor& grad_root) {
       }
     }
   }
-  for (auto& [id, leaf_and_grad] : leaf_grads) add_into_leaf(leaf_and_grad.first, leaf_and_grad.second);
+  for (auto& [id, leaf_and_grad] : leaf_grads)
+    add_into_leaf(leaf_and_grad.first, leaf_and_grad.second);
   tape.clear();
 }
 

@@ -100,8 +100,8 @@ bool needs_record(std::initializer_list<const Tensor*> inputs);
 bool needs_record(const std::vector<Tensor>& inputs);
 
 // Appends a node for `output` = op(inputs) and marks output as a non-leaf requiring grad.
-void record(OpId op, const std::vector<Tensor>& inputs, Tensor& output,
-            std::vector<Tensor> saved, BackwardFn backward, Attrs attrs = {});
+void record(OpId op, const std::vector<Tensor>& inputs, Tensor& output, std::vector<Tensor> saved,
+            BackwardFn backward, Attrs attrs = {});
 
 // Backpropagates from `root` (a one-element tensor, or any shape with an explicit grad of that
 // shape), adds into .grad of the leaves that require grad, and clears the tape.

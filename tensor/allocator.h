@@ -15,12 +15,12 @@
 namespace staa {
 
 struct AllocatorStats {
-  size_t current_bytes = 0;    // bytes handed out and not yet freed
-  size_t peak_bytes = 0;       // max of current_bytes since the last reset_peak()
-  size_t cached_bytes = 0;     // bytes held in free lists
-  size_t reserved_bytes = 0;   // bytes obtained from the system and not yet returned
-  uint64_t allocations = 0;    // allocate() calls
-  uint64_t cache_hits = 0;     // allocate() calls served from a free list
+  size_t current_bytes = 0;   // bytes handed out and not yet freed
+  size_t peak_bytes = 0;      // max of current_bytes since the last reset_peak()
+  size_t cached_bytes = 0;    // bytes held in free lists
+  size_t reserved_bytes = 0;  // bytes obtained from the system and not yet returned
+  uint64_t allocations = 0;   // allocate() calls
+  uint64_t cache_hits = 0;    // allocate() calls served from a free list
 };
 
 class Allocator {

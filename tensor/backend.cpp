@@ -7,17 +7,25 @@
 namespace staa {
 
 #ifndef STAA_WITH_CUDA
-Backend* cuda_backend() { return nullptr; }
-bool cuda_available() { return false; }
-Allocator* cuda_allocator() { return nullptr; }
+Backend* cuda_backend() {
+  return nullptr;
+}
+bool cuda_available() {
+  return false;
+}
+Allocator* cuda_allocator() {
+  return nullptr;
+}
 #endif
 
 Backend& backend_for(Device device) {
   if (device.is_cpu()) return cpu::cpu_backend();
   Backend* cuda = cuda_backend();
-  STAA_CHECK(cuda != nullptr, "device ", device, ": this build has no CUDA backend "
+  STAA_CHECK(cuda != nullptr, "device ", device,
+             ": this build has no CUDA backend "
              "(configure with -DSTAA_CUDA=ON on a machine with the CUDA toolkit)");
-  STAA_CHECK(cuda_available(), "device ", device, ": the CUDA backend is built but no GPU is "
+  STAA_CHECK(cuda_available(), "device ", device,
+             ": the CUDA backend is built but no GPU is "
              "available");
   return *cuda;
 }

@@ -36,12 +36,12 @@ class Backend {
                           int64_t dst_ld, int64_t dst_col, int64_t rows, int64_t cols) = 0;
 
   // ---- fill and random (Philox, counter = offset + element index) ----------------------------
-  virtual void fill(Tensor& out, double value) = 0;                    // out: [n]
-  virtual void arange(Tensor& out, double start, double step) = 0;     // out: [n]
+  virtual void fill(Tensor& out, double value) = 0;                 // out: [n]
+  virtual void arange(Tensor& out, double start, double step) = 0;  // out: [n]
   virtual void uniform(Tensor& out, double low, double high, uint64_t seed,
-                       uint64_t offset) = 0;                           // out: [n]
+                       uint64_t offset) = 0;  // out: [n]
   virtual void normal(Tensor& out, double mean, double stddev, uint64_t seed,
-                      uint64_t offset) = 0;                            // out: [n]
+                      uint64_t offset) = 0;  // out: [n]
   // mask[i] = (u_i < keep) / keep, u_i uniform in [0, 1); out: [n]
   virtual void dropout_mask(Tensor& mask, double keep, uint64_t seed, uint64_t offset) = 0;
 
@@ -119,15 +119,13 @@ class Backend {
                                    Tensor& grad_x) = 0;
   // y = max of x over each window; index (i64) = h * W + w of that max in its plane, the first
   // one wins ties. x: [N, C, H, W], y, index: [N, C, OH, OW]
-  virtual void max_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y,
-                          Tensor& index) = 0;
+  virtual void max_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y, Tensor& index) = 0;
   // grad_x[n, c, index] += grad_y[n, c, oh, ow] (grad_x is overwritten first).
   // grad_y, index: [N, C, OH, OW], grad_x: [N, C, H, W]
   virtual void max_pool2d_backward(const Tensor& grad_y, const Tensor& index,
                                    const Pool2dGeometry& g, Tensor& grad_x) = 0;
   // y = mean of x over the adaptive windows of g. x: [N, C, H, W], y: [N, C, OH, OW]
-  virtual void adaptive_avg_pool2d(const Tensor& x, const AdaptivePool2dGeometry& g,
-                                   Tensor& y) = 0;
+  virtual void adaptive_avg_pool2d(const Tensor& x, const AdaptivePool2dGeometry& g, Tensor& y) = 0;
   // grad_x = each grad_y spread evenly over its window (overwritten).
   // grad_y: [N, C, OH, OW], grad_x: [N, C, H, W]
   virtual void adaptive_avg_pool2d_backward(const Tensor& grad_y, const AdaptivePool2dGeometry& g,
@@ -182,7 +180,9 @@ class Backend {
 
 // The backend of a device; throws when the CUDA backend was not built or no GPU is present.
 Backend& backend_for(Device device);
-inline Backend& backend_of(const Tensor& t) { return backend_for(t.device()); }
+inline Backend& backend_of(const Tensor& t) {
+  return backend_for(t.device());
+}
 
 // Registered by the CUDA backend when it is built (tensor/cuda); returns null otherwise.
 Backend* cuda_backend();

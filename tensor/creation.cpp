@@ -7,7 +7,9 @@
 
 namespace staa {
 
-Tensor empty(const Shape& shape, TensorOptions o) { return Tensor::empty(shape, o.dtype, o.device); }
+Tensor empty(const Shape& shape, TensorOptions o) {
+  return Tensor::empty(shape, o.dtype, o.device);
+}
 
 Tensor full(const Shape& shape, double value, TensorOptions o) {
   Tensor t = Tensor::empty(shape, o.dtype, o.device);
@@ -15,13 +17,18 @@ Tensor full(const Shape& shape, double value, TensorOptions o) {
   return t;
 }
 
-Tensor zeros(const Shape& shape, TensorOptions o) { return full(shape, 0.0, o); }
-Tensor ones(const Shape& shape, TensorOptions o) { return full(shape, 1.0, o); }
+Tensor zeros(const Shape& shape, TensorOptions o) {
+  return full(shape, 0.0, o);
+}
+Tensor ones(const Shape& shape, TensorOptions o) {
+  return full(shape, 1.0, o);
+}
 
 Tensor arange(double start, double end, double step, TensorOptions o) {
   STAA_CHECK(step != 0.0, "arange: step must be non-zero");
   const double count = std::ceil((end - start) / step);
-  STAA_CHECK(count >= 0, "arange: [", start, ", ", end, ") with step ", step, " is empty the "
+  STAA_CHECK(count >= 0, "arange: [", start, ", ", end, ") with step ", step,
+             " is empty the "
              "wrong way round");
   Tensor t = Tensor::empty({static_cast<int64_t>(count)}, o.dtype, o.device);
   backend_of(t).arange(t, start, step);
@@ -64,7 +71,9 @@ Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape) {
   return t;
 }
 
-Tensor scalar_tensor(double value, TensorOptions o) { return full(Shape{}, value, o); }
+Tensor scalar_tensor(double value, TensorOptions o) {
+  return full(Shape{}, value, o);
+}
 
 void fill_(Tensor& t, double value) {
   backend_of(t).fill(t, value);

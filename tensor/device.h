@@ -30,8 +30,12 @@ inline constexpr DType kF32 = DType::kF32;
 inline constexpr DType kF64 = DType::kF64;
 inline constexpr DType kI64 = DType::kI64;
 
-inline size_t dtype_size(DType d) { return d == DType::kF32 ? 4 : 8; }
-inline bool is_floating(DType d) { return d != DType::kI64; }
+inline size_t dtype_size(DType d) {
+  return d == DType::kF32 ? 4 : 8;
+}
+inline bool is_floating(DType d) {
+  return d != DType::kI64;
+}
 const char* dtype_name(DType d);
 
 std::ostream& operator<<(std::ostream& out, const Device& d);

@@ -13,9 +13,14 @@ namespace staa {
 template <typename F>
 void dispatch_float(DType dtype, const char* op, F&& f) {
   switch (dtype) {
-    case DType::kF32: f(float{}); break;
-    case DType::kF64: f(double{}); break;
-    default: STAA_FAIL(op, ": expected an f32 or f64 tensor, got ", dtype);
+    case DType::kF32:
+      f(float{});
+      break;
+    case DType::kF64:
+      f(double{});
+      break;
+    default:
+      STAA_FAIL(op, ": expected an f32 or f64 tensor, got ", dtype);
   }
 }
 
@@ -23,9 +28,15 @@ void dispatch_float(DType dtype, const char* op, F&& f) {
 template <typename F>
 void dispatch_all(DType dtype, F&& f) {
   switch (dtype) {
-    case DType::kF32: f(float{}); break;
-    case DType::kF64: f(double{}); break;
-    case DType::kI64: f(int64_t{}); break;
+    case DType::kF32:
+      f(float{});
+      break;
+    case DType::kF64:
+      f(double{});
+      break;
+    case DType::kI64:
+      f(int64_t{});
+      break;
   }
 }
 

@@ -33,8 +33,8 @@ template <typename... Args>
 }  // namespace staa
 
 // STAA_CHECK(cond, "conv2d: weight has ", c, " input channels, x has ", x_c)
-#define STAA_CHECK(cond, ...)                                          \
-  do {                                                                 \
+#define STAA_CHECK(cond, ...)                                                  \
+  do {                                                                         \
     if (!(cond)) ::staa::detail::throw_error(__FILE__, __LINE__, __VA_ARGS__); \
   } while (0)
 

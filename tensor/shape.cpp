@@ -56,7 +56,9 @@ bool Shape::operator==(const Shape& o) const {
   return true;
 }
 
-std::ostream& operator<<(std::ostream& out, const Shape& s) { return out << s.str(); }
+std::ostream& operator<<(std::ostream& out, const Shape& s) {
+  return out << s.str();
+}
 
 int normalize_dim(const char* op, int64_t dim, int ndim) {
   const int64_t d = dim < 0 ? dim + ndim : dim;

@@ -17,8 +17,8 @@ uint64_t next_tensor_id() {
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape.numel()) * dtype_size(dtype),
-                                            device);
+  impl->storage =
+      std::make_shared<Storage>(static_cast<size_t>(shape.numel()) * dtype_size(dtype), device);
   impl->shape = shape;
   impl->dtype = dtype;
   impl->id = next_tensor_id();
@@ -27,19 +27,25 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 void* Tensor::raw_data() const {
   const TensorImpl& i = impl();
-  return static_cast<char*>(i.storage->data()) + i.offset * static_cast<int64_t>(dtype_size(i.dtype));
+  return static_cast<char*>(i.storage->data()) +
+         i.offset * static_cast<int64_t>(dtype_size(i.dtype));
 }
 
 Tensor& Tensor::set_requires_grad(bool on) {
-  STAA_CHECK(!on || is_floating(dtype()), "set_requires_grad: only f32/f64 tensors can require "
-             "grad, this one is ", dtype());
-  STAA_CHECK(is_leaf(), "set_requires_grad: only leaves can be marked; this tensor was produced "
+  STAA_CHECK(!on || is_floating(dtype()),
+             "set_requires_grad: only f32/f64 tensors can require "
+             "grad, this one is ",
+             dtype());
+  STAA_CHECK(is_leaf(),
+             "set_requires_grad: only leaves can be marked; this tensor was produced "
              "by an op (use detach() first)");
   impl().requires_grad = on;
   return *this;
 }
 
-Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(); }
+Tensor Tensor::grad() const {
+  return impl().grad ? Tensor(impl().grad) : Tensor();
+}
 
 void Tensor::set_grad(const Tensor& g) {
   if (g.defined()) {
@@ -62,7 +68,9 @@ std::shared_ptr<TensorImpl> alias(const TensorImpl& src) {
 }
 }  // namespace
 
-Tensor Tensor::detach() const { return Tensor(alias(impl())); }
+Tensor Tensor::detach() const {
+  return Tensor(alias(impl()));
+}
 
 Tensor Tensor::view_as(const Shape& shape) const {
   STAA_CHECK(shape.numel() == numel(), "reshape: cannot view ", this->shape(), " (", numel(),
@@ -125,9 +133,15 @@ std::vector<double> Tensor::to_vector() const {
   std::vector<double> v(static_cast<size_t>(numel()));
   for (int64_t i = 0; i < numel(); ++i) {
     switch (dtype()) {
-      case kF32: v[i] = host.data<float>()[i]; break;
-      case kF64: v[i] = host.data<double>()[i]; break;
-      case kI64: v[i] = static_cast<double>(host.data<int64_t>()[i]); break;
+      case kF32:
+        v[i] = host.data<float>()[i];
+        break;
+      case kF64:
+        v[i] = host.data<double>()[i];
+        break;
+      case kI64:
+        v[i] = static_cast<double>(host.data<int64_t>()[i]);
+        break;
     }
   }
   return v;
@@ -154,8 +168,10 @@ void print_dim(std::ostream& out, const std::vector<double>& v, const Shape& s, 
       i = s[dim] - max_per_dim / 2;
     }
     if (dim + 1 == s.ndim()) {
-      if (dtype == kI64) out << static_cast<int64_t>(v[offset + i]);
-      else out << std::setprecision(5) << v[offset + i];
+      if (dtype == kI64)
+        out << static_cast<int64_t>(v[offset + i]);
+      else
+        out << std::setprecision(5) << v[offset + i];
     } else {
       print_dim(out, v, s, dim + 1, offset + i * inner, max_per_dim, dtype);
     }
@@ -176,7 +192,9 @@ std::string Tensor::str(int max_per_dim) const {
   return out.str();
 }
 
-std::ostream& operator<<(std::ostream& out, const Tensor& t) { return out << t.str(); }
+std::ostream& operator<<(std::ostream& out, const Tensor& t) {
+  return out << t.str();
+}
 
 void check_defined(const char* op, const Tensor& t, const char* what) {
   STAA_CHECK(t.defined(), op, ": ", what, " is an undefined tensor");

@@ -28,8 +28,8 @@ struct TensorImpl {
   bool requires_grad = false;
   bool is_leaf = true;  // false once produced by a recorded op
   std::shared_ptr<TensorImpl> grad;
-  uint64_t id = 0;      // unique for the life of the process; the tape keys gradients by it
-  std::string name;     // optional, used in error messages (parameters carry their names)
+  uint64_t id = 0;   // unique for the life of the process; the tape keys gradients by it
+  std::string name;  // optional, used in error messages (parameters carry their names)
 };
 
 uint64_t next_tensor_id();

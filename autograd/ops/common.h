@@ -21,7 +21,9 @@ inline void check_pair(const char* op, const Tensor& a, const Tensor& b) {
   check_same_dtype(op, a, b);
 }
 
-inline Tensor empty_like(const Tensor& x) { return Tensor::empty(x.shape(), x.dtype(), x.device()); }
+inline Tensor empty_like(const Tensor& x) {
+  return Tensor::empty(x.shape(), x.dtype(), x.device());
+}
 inline Tensor empty_as(const Shape& shape, const Tensor& like) {
   return Tensor::empty(shape, like.dtype(), like.device());
 }

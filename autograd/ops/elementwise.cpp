@@ -9,23 +9,27 @@ namespace staa {
 
 using detail::check_float_input;
 using detail::check_pair;
-using detail::empty_like;
 using detail::empty_as;
+using detail::empty_like;
 
 namespace {
 
 // The scalar parameters an op uses, named for Tape::print.
 Attrs unary_attrs(UnaryOp op, double p0, double p1) {
   switch (op) {
-    case UnaryOp::pow_scalar: return {{"exponent", p0}};
-    case UnaryOp::clamp: return {{"low", p0}, {"high", p1}};
+    case UnaryOp::pow_scalar:
+      return {{"exponent", p0}};
+    case UnaryOp::clamp:
+      return {{"low", p0}, {"high", p1}};
     case UnaryOp::add_scalar:
     case UnaryOp::mul_scalar:
     case UnaryOp::rsub_scalar:
     case UnaryOp::rdiv_scalar:
     case UnaryOp::maximum_scalar:
-    case UnaryOp::minimum_scalar: return {{"scalar", p0}};
-    default: return {};
+    case UnaryOp::minimum_scalar:
+      return {{"scalar", p0}};
+    default:
+      return {};
   }
 }
 
@@ -39,16 +43,17 @@ Tensor unary_op(UnaryOp op, const Tensor& x, double p0 = 0, double p1 = 0) {
     Tensor saved = saves == Saves::kInput    ? x.detach()
                    : saves == Saves::kOutput ? y.detach()
                                              : Tensor();
-    record(op_id(op), {x}, y, {saved},
-           [op, saves, p0, p1](const BackwardContext& ctx, const Tensor& g, std::vector<Tensor>& gi) {
-             const Tensor none;
-             const Tensor& s = saves == Saves::kNone ? none : ctx.saved(0);
-             Tensor gx = empty_like(g);
-             backend_of(g).unary_backward(op, saves == Saves::kInput ? s : none,
-                                          saves == Saves::kOutput ? s : none, g, gx, p0, p1);
-             gi[0] = gx;
-           },
-           unary_attrs(op, p0, p1));
+    record(
+        op_id(op), {x}, y, {saved},
+        [op, saves, p0, p1](const BackwardContext& ctx, const Tensor& g, std::vector<Tensor>& gi) {
+          const Tensor none;
+          const Tensor& s = saves == Saves::kNone ? none : ctx.saved(0);
+          Tensor gx = empty_like(g);
+          backend_of(g).unary_backward(op, saves == Saves::kInput ? s : none,
+                                       saves == Saves::kOutput ? s : none, g, gx, p0, p1);
+          gi[0] = gx;
+        },
+        unary_attrs(op, p0, p1));
   }
   return y;
 }
@@ -79,52 +84,122 @@ Tensor compare_scalar(BinaryOp op, const Tensor& a, double b) {
 
 }  // namespace
 
-Tensor neg(const Tensor& x) { return unary_op(UnaryOp::neg, x); }
-Tensor abs(const Tensor& x) { return unary_op(UnaryOp::abs, x); }
-Tensor exp(const Tensor& x) { return unary_op(UnaryOp::exp, x); }
-Tensor log(const Tensor& x) { return unary_op(UnaryOp::log, x); }
-Tensor sqrt(const Tensor& x) { return unary_op(UnaryOp::sqrt, x); }
-Tensor square(const Tensor& x) { return unary_op(UnaryOp::square, x); }
-Tensor relu(const Tensor& x) { return unary_op(UnaryOp::relu, x); }
-Tensor sigmoid(const Tensor& x) { return unary_op(UnaryOp::sigmoid, x); }
-Tensor tanh(const Tensor& x) { return unary_op(UnaryOp::tanh, x); }
-Tensor pow(const Tensor& x, double exponent) { return unary_op(UnaryOp::pow_scalar, x, exponent); }
+Tensor neg(const Tensor& x) {
+  return unary_op(UnaryOp::neg, x);
+}
+Tensor abs(const Tensor& x) {
+  return unary_op(UnaryOp::abs, x);
+}
+Tensor exp(const Tensor& x) {
+  return unary_op(UnaryOp::exp, x);
+}
+Tensor log(const Tensor& x) {
+  return unary_op(UnaryOp::log, x);
+}
+Tensor sqrt(const Tensor& x) {
+  return unary_op(UnaryOp::sqrt, x);
+}
+Tensor square(const Tensor& x) {
+  return unary_op(UnaryOp::square, x);
+}
+Tensor relu(const Tensor& x) {
+  return unary_op(UnaryOp::relu, x);
+}
+Tensor sigmoid(const Tensor& x) {
+  return unary_op(UnaryOp::sigmoid, x);
+}
+Tensor tanh(const Tensor& x) {
+  return unary_op(UnaryOp::tanh, x);
+}
+Tensor pow(const Tensor& x, double exponent) {
+  return unary_op(UnaryOp::pow_scalar, x, exponent);
+}
 Tensor clamp(const Tensor& x, double low, double high) {
   STAA_CHECK(low <= high, "clamp: low ", low, " > high ", high);
   return unary_op(UnaryOp::clamp, x, low, high);
 }
 
-Tensor add(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::add, a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::sub, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::mul, a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::div, a, b); }
-Tensor maximum(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::maximum, a, b); }
-Tensor minimum(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::minimum, a, b); }
+Tensor add(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::add, a, b);
+}
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::sub, a, b);
+}
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::mul, a, b);
+}
+Tensor div(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::div, a, b);
+}
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::maximum, a, b);
+}
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::minimum, a, b);
+}
 
-Tensor add(const Tensor& a, double b) { return unary_op(UnaryOp::add_scalar, a, b); }
-Tensor sub(const Tensor& a, double b) { return unary_op(UnaryOp::add_scalar, a, -b); }
-Tensor sub(double a, const Tensor& b) { return unary_op(UnaryOp::rsub_scalar, b, a); }
-Tensor mul(const Tensor& a, double b) { return unary_op(UnaryOp::mul_scalar, a, b); }
+Tensor add(const Tensor& a, double b) {
+  return unary_op(UnaryOp::add_scalar, a, b);
+}
+Tensor sub(const Tensor& a, double b) {
+  return unary_op(UnaryOp::add_scalar, a, -b);
+}
+Tensor sub(double a, const Tensor& b) {
+  return unary_op(UnaryOp::rsub_scalar, b, a);
+}
+Tensor mul(const Tensor& a, double b) {
+  return unary_op(UnaryOp::mul_scalar, a, b);
+}
 Tensor div(const Tensor& a, double b) {
   STAA_CHECK(b != 0.0, "div: division of a tensor by the scalar 0");
   return unary_op(UnaryOp::mul_scalar, a, 1.0 / b);
 }
-Tensor div(double a, const Tensor& b) { return unary_op(UnaryOp::rdiv_scalar, b, a); }
-Tensor maximum(const Tensor& a, double b) { return unary_op(UnaryOp::maximum_scalar, a, b); }
-Tensor minimum(const Tensor& a, double b) { return unary_op(UnaryOp::minimum_scalar, a, b); }
+Tensor div(double a, const Tensor& b) {
+  return unary_op(UnaryOp::rdiv_scalar, b, a);
+}
+Tensor maximum(const Tensor& a, double b) {
+  return unary_op(UnaryOp::maximum_scalar, a, b);
+}
+Tensor minimum(const Tensor& a, double b) {
+  return unary_op(UnaryOp::minimum_scalar, a, b);
+}
 
-Tensor eq(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::eq, a, b); }
-Tensor ne(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::ne, a, b); }
-Tensor lt(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::lt, a, b); }
-Tensor le(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::le, a, b); }
-Tensor gt(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::gt, a, b); }
-Tensor ge(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::ge, a, b); }
-Tensor eq(const Tensor& a, double b) { return compare_scalar(BinaryOp::eq, a, b); }
-Tensor ne(const Tensor& a, double b) { return compare_scalar(BinaryOp::ne, a, b); }
-Tensor lt(const Tensor& a, double b) { return compare_scalar(BinaryOp::lt, a, b); }
-Tensor le(const Tensor& a, double b) { return compare_scalar(BinaryOp::le, a, b); }
-Tensor gt(const Tensor& a, double b) { return compare_scalar(BinaryOp::gt, a, b); }
-Tensor ge(const Tensor& a, double b) { return compare_scalar(BinaryOp::ge, a, b); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::eq, a, b);
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::ne, a, b);
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::lt, a, b);
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::le, a, b);
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::gt, a, b);
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return binary_op(BinaryOp::ge, a, b);
+}
+Tensor eq(const Tensor& a, double b) {
+  return compare_scalar(BinaryOp::eq, a, b);
+}
+Tensor ne(const Tensor& a, double b) {
+  return compare_scalar(BinaryOp::ne, a, b);
+}
+Tensor lt(const Tensor& a, double b) {
+  return compare_scalar(BinaryOp::lt, a, b);
+}
+Tensor le(const Tensor& a, double b) {
+  return compare_scalar(BinaryOp::le, a, b);
+}
+Tensor gt(const Tensor& a, double b) {
+  return compare_scalar(BinaryOp::gt, a, b);
+}
+Tensor ge(const Tensor& a, double b) {
+  return compare_scalar(BinaryOp::ge, a, b);
+}
 
 // where: grad_a = where(cond, g, 0), grad_b = where(cond, 0, g), each summed to its input shape.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
@@ -155,7 +230,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 
 void add_(Tensor& x, const Tensor& y, double alpha) {
   check_pair("add_", x, y);
-  STAA_CHECK(!(grad_enabled() && x.requires_grad()), "add_: in-place write to a tensor that "
+  STAA_CHECK(!(grad_enabled() && x.requires_grad()),
+             "add_: in-place write to a tensor that "
              "requires grad; do it under NoGradGuard");
   STAA_CHECK(broadcast_shapes("add_", x.shape(), y.shape()) == x.shape(), "add_: ", y.shape(),
              " does not broadcast to the destination's shape ", x.shape());
@@ -170,7 +246,8 @@ void add_(Tensor& x, const Tensor& y, double alpha) {
 
 void mul_(Tensor& x, double factor) {
   check_float_input("mul_", x);
-  STAA_CHECK(!(grad_enabled() && x.requires_grad()), "mul_: in-place write to a tensor that "
+  STAA_CHECK(!(grad_enabled() && x.requires_grad()),
+             "mul_: in-place write to a tensor that "
              "requires grad; do it under NoGradGuard");
   backend_of(x).unary(UnaryOp::mul_scalar, x, x, factor, 0);
   x.bump_version();

@@ -10,10 +10,14 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, double label_s
   STAA_CHECK(logits.ndim() == 2, "cross_entropy: logits must be [N, C], got ", logits.shape());
   STAA_CHECK(targets.dtype() == kI64, "cross_entropy: targets must be i64 class indices, got ",
              targets.dtype());
-  STAA_CHECK(targets.ndim() == 1 && targets.size(0) == logits.size(0), "cross_entropy: targets "
-             "must be [N] = [", logits.size(0), "], got ", targets.shape());
-  STAA_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, "cross_entropy: label_smoothing "
-             "must be in [0, 1], got ", label_smoothing);
+  STAA_CHECK(targets.ndim() == 1 && targets.size(0) == logits.size(0),
+             "cross_entropy: targets "
+             "must be [N] = [",
+             logits.size(0), "], got ", targets.shape());
+  STAA_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
+             "cross_entropy: label_smoothing "
+             "must be in [0, 1], got ",
+             label_smoothing);
   STAA_CHECK(logits.size(0) > 0, "cross_entropy: empty batch");
   const int64_t classes = logits.size(1);
   {

@@ -26,8 +26,8 @@ Shape prefix_of(const Shape& s) {
 }
 
 MatmulPlan plan_matmul(const Shape& a, const Shape& b, bool ta, bool tb) {
-  STAA_CHECK(a.ndim() >= 2 && b.ndim() >= 2, "matmul: both inputs need at least 2 dims, got ",
-             a, " and ", b);
+  STAA_CHECK(a.ndim() >= 2 && b.ndim() >= 2, "matmul: both inputs need at least 2 dims, got ", a,
+             " and ", b);
   MatmulPlan plan;
   GemmParams& p = plan.p;
   p.trans_a = ta;
@@ -71,7 +71,9 @@ Tensor matmul_raw(const Tensor& a, const Tensor& b, bool ta, bool tb) {
 }
 
 // Rows of a [..., r, c] tensor folded into [-1, c].
-Tensor fold(const Tensor& x) { return x.view_as(Shape{x.numel() / x.shape().at(-1), x.shape().at(-1)}); }
+Tensor fold(const Tensor& x) {
+  return x.view_as(Shape{x.numel() / x.shape().at(-1), x.shape().at(-1)});
+}
 
 }  // namespace
 

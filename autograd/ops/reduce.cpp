@@ -33,7 +33,9 @@ void record_expand_back(OpId op, const Tensor& x, Tensor& out, const Shape& kept
       std::move(attrs));
 }
 
-std::vector<int64_t> as_i64(const std::vector<int>& dims) { return {dims.begin(), dims.end()}; }
+std::vector<int64_t> as_i64(const std::vector<int>& dims) {
+  return {dims.begin(), dims.end()};
+}
 
 int64_t reduced_count(const Shape& shape, const std::vector<int>& dims) {
   int64_t n = 1;
@@ -49,7 +51,8 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   Tensor kept = sum_kernel(x, d);
   Tensor out = keepdim ? kept : kept.view_as(reduced_shape(x.shape(), d, false));
   if (needs_record({&x})) {
-    record_expand_back(OpId::sum, x, out, kept.shape(), {{"dims", as_i64(d)}, {"keepdim", keepdim}});
+    record_expand_back(OpId::sum, x, out, kept.shape(),
+                       {{"dims", as_i64(d)}, {"keepdim", keepdim}});
   }
   return out;
 }

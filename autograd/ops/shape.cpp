@@ -34,8 +34,10 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape) {
     }
   }
   if (infer >= 0) {
-    STAA_CHECK(known > 0 && x.numel() % known == 0, "reshape: cannot infer the -1 dim of a view "
-               "of ", x.shape(), " with ", known, " elements in the other dims");
+    STAA_CHECK(known > 0 && x.numel() % known == 0,
+               "reshape: cannot infer the -1 dim of a view "
+               "of ",
+               x.shape(), " with ", known, " elements in the other dims");
     target[infer] = x.numel() / known;
   }
   Tensor out = x.view_as(target);
@@ -115,8 +117,8 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
                " dims, tensor 0 has ", first.ndim());
     for (int k = 0; k < first.ndim(); ++k) {
       STAA_CHECK(k == d || xs[i].shape()[k] == first.shape()[k], "concat: tensor ", i,
-                 " has shape ", xs[i].shape(), ", tensor 0 has ", first.shape(),
-                 " (only dim ", d, " may differ)");
+                 " has shape ", xs[i].shape(), ", tensor 0 has ", first.shape(), " (only dim ", d,
+                 " may differ)");
     }
     out_shape[d] += xs[i].shape()[d];
   }

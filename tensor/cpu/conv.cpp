@@ -102,8 +102,7 @@ void im2col_plane(const T* x, const Conv2dGeometry& g, T* col, int64_t ld) {
         T* out = row + oh * g.out_w;
         // Offset of output column 0's tap; it may be negative (left padding), so index from x
         // only at valid columns.
-        const int64_t in0 =
-            (oh * g.stride_h - g.pad_h + i * g.dil_h) * g.w - g.pad_w + j * g.dil_w;
+        const int64_t in0 = (oh * g.stride_h - g.pad_h + i * g.dil_h) * g.w - g.pad_w + j * g.dil_w;
         std::fill(out, out + ow_lo, T(0));
         if (g.stride_w == 1) {
           std::memcpy(out + ow_lo, x + in0 + ow_lo, (ow_hi - ow_lo) * sizeof(T));

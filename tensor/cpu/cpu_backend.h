@@ -37,8 +37,8 @@ class CpuBackend final : public Backend {
 
   void reduce(ReduceOp op, const Tensor& x, const ReduceLayout& layout, Tensor& out,
               Tensor& index) override;
-  void reduce_max_backward(const Tensor& grad_out, const Tensor& index,
-                           const ReduceLayout& layout, Tensor& grad_x) override;
+  void reduce_max_backward(const Tensor& grad_out, const Tensor& index, const ReduceLayout& layout,
+                           Tensor& grad_x) override;
 
   void permute(const Tensor& x, const std::vector<int>& perm, Tensor& out) override;
   void expand(const Tensor& x, Tensor& out) override;

@@ -141,8 +141,10 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, Tensor& y, double p0, double
     using T = decltype(tag);
     const ScalarParams<T> p{static_cast<T>(p0), static_cast<T>(p1)};
     switch (op) {
-#define STAA_CASE(name, Functor) \
-  case UnaryOp::name: unary_forward<T, Functor>(x, y, p); break;
+#define STAA_CASE(name, Functor)        \
+  case UnaryOp::name:                   \
+    unary_forward<T, Functor>(x, y, p); \
+    break;
       STAA_UNARY_OPS(STAA_CASE)
 #undef STAA_CASE
     }
@@ -155,8 +157,10 @@ void CpuBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, co
     using T = decltype(tag);
     const ScalarParams<T> p{static_cast<T>(p0), static_cast<T>(p1)};
     switch (op) {
-#define STAA_CASE(name, Functor) \
-  case UnaryOp::name: unary_grad<T, Functor>(x, y, grad_y, grad_x, p); break;
+#define STAA_CASE(name, Functor)                     \
+  case UnaryOp::name:                                \
+    unary_grad<T, Functor>(x, y, grad_y, grad_x, p); \
+    break;
       STAA_UNARY_OPS(STAA_CASE)
 #undef STAA_CASE
     }
@@ -167,8 +171,10 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& o
   dispatch_float(a.dtype(), binary_op_name(op), [&](auto tag) {
     using T = decltype(tag);
     switch (op) {
-#define STAA_CASE(name, Functor) \
-  case BinaryOp::name: binary_forward<T, Functor>(a, b, out); break;
+#define STAA_CASE(name, Functor)           \
+  case BinaryOp::name:                     \
+    binary_forward<T, Functor>(a, b, out); \
+    break;
       STAA_BINARY_OPS(STAA_CASE)
       STAA_COMPARE_OPS(STAA_CASE)
 #undef STAA_CASE
@@ -181,8 +187,10 @@ void CpuBackend::binary_backward(BinaryOp op, const Tensor& a, const Tensor& b,
   dispatch_float(a.dtype(), binary_op_name(op), [&](auto tag) {
     using T = decltype(tag);
     switch (op) {
-#define STAA_CASE(name, Functor) \
-  case BinaryOp::name: binary_grad<T, Functor>(a, b, grad_out, grad_a, grad_b); break;
+#define STAA_CASE(name, Functor)                             \
+  case BinaryOp::name:                                       \
+    binary_grad<T, Functor>(a, b, grad_out, grad_a, grad_b); \
+    break;
       STAA_BINARY_OPS(STAA_CASE)
       STAA_COMPARE_OPS(STAA_CASE)
 #undef STAA_CASE

@@ -14,24 +14,26 @@
 #include "tensor/backend.h"
 #include "tensor/dispatch.h"
 
-#define STAA_CUDA_CHECK(call)                                                            \
-  do {                                                                                   \
-    const cudaError_t err_ = (call);                                                     \
+#define STAA_CUDA_CHECK(call)                                                                \
+  do {                                                                                       \
+    const cudaError_t err_ = (call);                                                         \
     STAA_CHECK(err_ == cudaSuccess, "cuda: ", #call, " failed: ", cudaGetErrorString(err_)); \
   } while (0)
 
-#define STAA_CUBLAS_CHECK(call)                                                       \
-  do {                                                                                \
-    const cublasStatus_t st_ = (call);                                                \
+#define STAA_CUBLAS_CHECK(call)                                                         \
+  do {                                                                                  \
+    const cublasStatus_t st_ = (call);                                                  \
     STAA_CHECK(st_ == CUBLAS_STATUS_SUCCESS, "cublas: ", #call, " failed with status ", \
-               static_cast<int>(st_));                                                \
+               static_cast<int>(st_));                                                  \
   } while (0)
 
 namespace staa {
 namespace {
 
 constexpr int kThreads = 256;
-inline int blocks_for(int64_t n) { return static_cast<int>((n + kThreads - 1) / kThreads); }
+inline int blocks_for(int64_t n) {
+  return static_cast<int>((n + kThreads - 1) / kThreads);
+}
 
 class CudaCachingAllocator final : public CachingAllocator {
  protected:
@@ -61,8 +63,8 @@ enum class RandomKind { kUniform, kNormal, kDropout };
 
 // Element i uses Philox block (seed, offset + i): the CPU backend's formula exactly.
 template <typename T>
-__global__ void random_kernel(T* out, int64_t n, RandomKind kind, double a, double b,
-                              uint64_t seed, uint64_t offset) {
+__global__ void random_kernel(T* out, int64_t n, RandomKind kind, double a, double b, uint64_t seed,
+                              uint64_t offset) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i >= n) return;
   uint32_t r[4];
@@ -150,7 +152,9 @@ __global__ void where_kernel(const T* c, const T* a, const T* b, T* out, int64_t
   if (i < n) out[i] = c[i] != T(0) ? a[i] : b[i];
 }
 
-void check_launch() { STAA_CUDA_CHECK(cudaGetLastError()); }
+void check_launch() {
+  STAA_CUDA_CHECK(cudaGetLastError());
+}
 
 class CudaBackend final : public Backend {
  public:
@@ -160,8 +164,8 @@ class CudaBackend final : public Backend {
     const int64_t n = src.numel();
     if (n == 0) return;
     if (src.dtype() == dst.dtype()) {
-      STAA_CUDA_CHECK(cudaMemcpy(dst.raw_data(), src.raw_data(), src.nbytes(),
-                                 cudaMemcpyDeviceToDevice));
+      STAA_CUDA_CHECK(
+          cudaMemcpy(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyDeviceToDevice));
       return;
     }
     dispatch_all(src.dtype(), [&](auto s) {
@@ -179,8 +183,8 @@ class CudaBackend final : public Backend {
   void copy_to_host(const Tensor& src, void* dst) override {
     STAA_CUDA_CHECK(cudaMemcpy(dst, src.raw_data(), src.nbytes(), cudaMemcpyDeviceToHost));
   }
-  void copy_block(const Tensor& src, int64_t src_ld, int64_t src_col, Tensor& dst,
-                  int64_t dst_ld, int64_t dst_col, int64_t rows, int64_t cols) override {
+  void copy_block(const Tensor& src, int64_t src_ld, int64_t src_col, Tensor& dst, int64_t dst_ld,
+                  int64_t dst_col, int64_t rows, int64_t cols) override {
     if (rows == 0 || cols == 0) return;
     const size_t es = dtype_size(src.dtype());
     STAA_CUDA_CHECK(cudaMemcpy2D(static_cast<char*>(dst.raw_data()) + dst_col * es, dst_ld * es,
@@ -211,8 +215,8 @@ class CudaBackend final : public Backend {
     if (n == 0) return;
     dispatch_float(out.dtype(), "where", [&](auto tag) {
       using T = decltype(tag);
-      where_kernel<T><<<blocks_for(n), kThreads>>>(cond.data<T>(), a.data<T>(), b.data<T>(),
-                                                   out.data<T>(), n);
+      where_kernel<T>
+          <<<blocks_for(n), kThreads>>>(cond.data<T>(), a.data<T>(), b.data<T>(), out.data<T>(), n);
     });
     check_launch();
   }
@@ -250,8 +254,7 @@ class CudaBackend final : public Backend {
               Tensor&) override {
     throw Unsupported("conv2d", "cuda");
   }
-  void conv2d_backward_data(const Tensor&, const Tensor&, const Conv2dGeometry&,
-                            Tensor&) override {
+  void conv2d_backward_data(const Tensor&, const Tensor&, const Conv2dGeometry&, Tensor&) override {
     throw Unsupported("conv2d", "cuda");
   }
   void conv2d_backward_weight(const Tensor&, const Tensor&, const Conv2dGeometry&, Tensor&,
@@ -269,8 +272,7 @@ class CudaBackend final : public Backend {
   void max_pool2d(const Tensor&, const Pool2dGeometry&, Tensor&, Tensor&) override {
     throw Unsupported("max_pool2d", "cuda");
   }
-  void max_pool2d_backward(const Tensor&, const Tensor&, const Pool2dGeometry&,
-                           Tensor&) override {
+  void max_pool2d_backward(const Tensor&, const Tensor&, const Pool2dGeometry&, Tensor&) override {
     throw Unsupported("max_pool2d backward", "cuda");
   }
   void adaptive_avg_pool2d(const Tensor&, const AdaptivePool2dGeometry&, Tensor&) override {
@@ -283,8 +285,8 @@ class CudaBackend final : public Backend {
   void batch_norm_stats(const Tensor&, const BatchNormLayout&, Tensor&, Tensor&) override {
     throw Unsupported("batch_norm", "cuda");
   }
-  void batch_norm_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                          const Tensor&, const BatchNormLayout&, double, Tensor&) override {
+  void batch_norm_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                          const BatchNormLayout&, double, Tensor&) override {
     throw Unsupported("batch_norm", "cuda");
   }
   void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
@@ -339,8 +341,8 @@ void CudaBackend::unary(UnaryOp op, const Tensor& x, Tensor& y, double p0, doubl
     using T = decltype(tag);
     const ScalarParams<T> p{static_cast<T>(p0), static_cast<T>(p1)};
     switch (op) {
-#define STAA_CASE(name, Functor)                                                          \
-  case UnaryOp::name:                                                                     \
+#define STAA_CASE(name, Functor)                                                           \
+  case UnaryOp::name:                                                                      \
     unary_kernel<T, Functor><<<blocks_for(n), kThreads>>>(x.data<T>(), y.data<T>(), n, p); \
     break;
       STAA_UNARY_OPS(STAA_CASE)
@@ -350,8 +352,8 @@ void CudaBackend::unary(UnaryOp op, const Tensor& x, Tensor& y, double p0, doubl
   check_launch();
 }
 
-void CudaBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y,
-                                 const Tensor& grad_y, Tensor& grad_x, double p0, double p1) {
+void CudaBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad_y,
+                                 Tensor& grad_x, double p0, double p1) {
   const int64_t n = grad_y.numel();
   if (n == 0) return;
   dispatch_float(grad_y.dtype(), unary_op_name(op), [&](auto tag) {
@@ -360,10 +362,10 @@ void CudaBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y,
     const T* px = x.defined() ? x.data<T>() : nullptr;
     const T* py = y.defined() ? y.data<T>() : nullptr;
     switch (op) {
-#define STAA_CASE(name, Functor)                                                  \
-  case UnaryOp::name:                                                             \
-    unary_grad_kernel<T, Functor><<<blocks_for(n), kThreads>>>(                   \
-        px, py, grad_y.data<T>(), grad_x.data<T>(), n, p);                        \
+#define STAA_CASE(name, Functor)                                                         \
+  case UnaryOp::name:                                                                    \
+    unary_grad_kernel<T, Functor>                                                        \
+        <<<blocks_for(n), kThreads>>>(px, py, grad_y.data<T>(), grad_x.data<T>(), n, p); \
     break;
       STAA_UNARY_OPS(STAA_CASE)
 #undef STAA_CASE
@@ -379,10 +381,10 @@ void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& 
   dispatch_float(a.dtype(), binary_op_name(op), [&](auto tag) {
     using T = decltype(tag);
     switch (op) {
-#define STAA_CASE(name, Functor)                                                        \
-  case BinaryOp::name:                                                                  \
-    binary_kernel<T, Functor><<<blocks_for(n), kThreads>>>(a.data<T>(), b.data<T>(),   \
-                                                           out.data<T>(), n, bi);       \
+#define STAA_CASE(name, Functor)                                                       \
+  case BinaryOp::name:                                                                 \
+    binary_kernel<T, Functor>                                                          \
+        <<<blocks_for(n), kThreads>>>(a.data<T>(), b.data<T>(), out.data<T>(), n, bi); \
     break;
       STAA_BINARY_OPS(STAA_CASE)
       STAA_COMPARE_OPS(STAA_CASE)
@@ -402,10 +404,10 @@ void CudaBackend::binary_backward(BinaryOp op, const Tensor& a, const Tensor& b,
     T* ga = grad_a.defined() ? grad_a.data<T>() : nullptr;
     T* gb = grad_b.defined() ? grad_b.data<T>() : nullptr;
     switch (op) {
-#define STAA_CASE(name, Functor)                                                 \
-  case BinaryOp::name:                                                           \
-    binary_grad_kernel<T, Functor><<<blocks_for(n), kThreads>>>(                 \
-        a.data<T>(), b.data<T>(), grad_out.data<T>(), ga, gb, n, bi);            \
+#define STAA_CASE(name, Functor)                                      \
+  case BinaryOp::name:                                                \
+    binary_grad_kernel<T, Functor><<<blocks_for(n), kThreads>>>(      \
+        a.data<T>(), b.data<T>(), grad_out.data<T>(), ga, gb, n, bi); \
     break;
       STAA_BINARY_OPS(STAA_CASE)
       STAA_COMPARE_OPS(STAA_CASE)
@@ -429,10 +431,10 @@ void CudaBackend::gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Te
         cublas(), op_b, op_a, n, m, k, &alpha, b.data<float>(), ldb, p.stride_b, a.data<float>(),
         lda, p.stride_a, &beta, c.data<float>(), n, p.stride_c, static_cast<int>(p.batch)));
   } else {
-    STAA_CUBLAS_CHECK(cublasDgemmStridedBatched(
-        cublas(), op_b, op_a, n, m, k, &p.alpha, b.data<double>(), ldb, p.stride_b,
-        a.data<double>(), lda, p.stride_a, &p.beta, c.data<double>(), n, p.stride_c,
-        static_cast<int>(p.batch)));
+    STAA_CUBLAS_CHECK(cublasDgemmStridedBatched(cublas(), op_b, op_a, n, m, k, &p.alpha,
+                                                b.data<double>(), ldb, p.stride_b, a.data<double>(),
+                                                lda, p.stride_a, &p.beta, c.data<double>(), n,
+                                                p.stride_c, static_cast<int>(p.batch)));
   }
 }
 

@@ -6,7 +6,8 @@ namespace staa {
 const char* unary_op_name(UnaryOp op) {
   switch (op) {
 #define STAA_CASE(name, Functor) \
-  case UnaryOp::name: return #name;
+  case UnaryOp::name:            \
+    return #name;
     STAA_UNARY_OPS(STAA_CASE)
 #undef STAA_CASE
   }
@@ -16,7 +17,8 @@ const char* unary_op_name(UnaryOp op) {
 const char* binary_op_name(BinaryOp op) {
   switch (op) {
 #define STAA_CASE(name, Functor) \
-  case BinaryOp::name: return #name;
+  case BinaryOp::name:           \
+    return #name;
     STAA_BINARY_OPS(STAA_CASE)
     STAA_COMPARE_OPS(STAA_CASE)
 #undef STAA_CASE
@@ -27,7 +29,8 @@ const char* binary_op_name(BinaryOp op) {
 Saves unary_op_saves(UnaryOp op) {
   switch (op) {
 #define STAA_CASE(name, Functor) \
-  case UnaryOp::name: return Functor::kSaves;
+  case UnaryOp::name:            \
+    return Functor::kSaves;
     STAA_UNARY_OPS(STAA_CASE)
 #undef STAA_CASE
   }
@@ -37,10 +40,12 @@ Saves unary_op_saves(UnaryOp op) {
 bool is_compare_op(BinaryOp op) {
   switch (op) {
 #define STAA_CASE(name, Functor) \
-  case BinaryOp::name: return true;
+  case BinaryOp::name:           \
+    return true;
     STAA_COMPARE_OPS(STAA_CASE)
 #undef STAA_CASE
-    default: return false;
+    default:
+      return false;
   }
 }
 

@@ -25,23 +25,23 @@ struct ScalarParams {
 };
 
 // name, Functor
-#define STAA_UNARY_OPS(X)                                                                        \
-  X(neg, NegOp)                                                                                  \
-  X(abs, AbsOp)                                                                                  \
-  X(exp, ExpOp)                                                                                  \
-  X(log, LogOp)                                                                                  \
-  X(sqrt, SqrtOp)                                                                                \
-  X(square, SquareOp)                                                                            \
-  X(relu, ReluOp)                                                                                \
-  X(sigmoid, SigmoidOp)                                                                          \
-  X(tanh, TanhOp)                                                                                \
-  X(pow_scalar, PowScalarOp)                                                                     \
-  X(clamp, ClampOp)                                                                              \
-  X(add_scalar, AddScalarOp)                                                                     \
-  X(mul_scalar, MulScalarOp)                                                                     \
-  X(rsub_scalar, RsubScalarOp)                                                                   \
-  X(rdiv_scalar, RdivScalarOp)                                                                   \
-  X(maximum_scalar, MaximumScalarOp)                                                             \
+#define STAA_UNARY_OPS(X)            \
+  X(neg, NegOp)                      \
+  X(abs, AbsOp)                      \
+  X(exp, ExpOp)                      \
+  X(log, LogOp)                      \
+  X(sqrt, SqrtOp)                    \
+  X(square, SquareOp)                \
+  X(relu, ReluOp)                    \
+  X(sigmoid, SigmoidOp)              \
+  X(tanh, TanhOp)                    \
+  X(pow_scalar, PowScalarOp)         \
+  X(clamp, ClampOp)                  \
+  X(add_scalar, AddScalarOp)         \
+  X(mul_scalar, MulScalarOp)         \
+  X(rsub_scalar, RsubScalarOp)       \
+  X(rdiv_scalar, RdivScalarOp)       \
+  X(maximum_scalar, MaximumScalarOp) \
   X(minimum_scalar, MinimumScalarOp)
 
 #define STAA_BINARY_OPS(X) \
@@ -63,7 +63,9 @@ struct ScalarParams {
 
 #define STAA_ENUM_ENTRY(name, Functor) name,
 enum class UnaryOp : uint8_t { STAA_UNARY_OPS(STAA_ENUM_ENTRY) };
-enum class BinaryOp : uint8_t { STAA_BINARY_OPS(STAA_ENUM_ENTRY) STAA_COMPARE_OPS(STAA_ENUM_ENTRY) };
+enum class BinaryOp : uint8_t {
+  STAA_BINARY_OPS(STAA_ENUM_ENTRY) STAA_COMPARE_OPS(STAA_ENUM_ENTRY)
+};
 #undef STAA_ENUM_ENTRY
 
 const char* unary_op_name(UnaryOp op);
@@ -76,15 +78,21 @@ bool is_compare_op(BinaryOp op);
 struct NegOp {
   static constexpr Saves kSaves = Saves::kNone;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) { return -x; }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) {
+    return -x;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T, T, T g, ScalarParams<T>) { return -g; }
+  STAA_HOST_DEVICE static T backward(T, T, T g, ScalarParams<T>) {
+    return -g;
+  }
 };
 
 struct AbsOp {  // d|x|/dx = sign(x), 0 at 0
   static constexpr Saves kSaves = Saves::kInput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) { return x < T(0) ? -x : x; }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) {
+    return x < T(0) ? -x : x;
+  }
   template <typename T>
   STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T>) {
     return x > T(0) ? g : (x < T(0) ? -g : T(0));
@@ -94,41 +102,61 @@ struct AbsOp {  // d|x|/dx = sign(x), 0 at 0
 struct ExpOp {  // d e^x = e^x = y
   static constexpr Saves kSaves = Saves::kOutput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) { return std::exp(x); }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) {
+    return std::exp(x);
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T, T y, T g, ScalarParams<T>) { return g * y; }
+  STAA_HOST_DEVICE static T backward(T, T y, T g, ScalarParams<T>) {
+    return g * y;
+  }
 };
 
 struct LogOp {  // d log x = 1 / x
   static constexpr Saves kSaves = Saves::kInput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) { return std::log(x); }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) {
+    return std::log(x);
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T>) { return g / x; }
+  STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T>) {
+    return g / x;
+  }
 };
 
 struct SqrtOp {  // d sqrt(x) = 1 / (2 sqrt(x)) = 1 / (2y)
   static constexpr Saves kSaves = Saves::kOutput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) { return std::sqrt(x); }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) {
+    return std::sqrt(x);
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T, T y, T g, ScalarParams<T>) { return g / (T(2) * y); }
+  STAA_HOST_DEVICE static T backward(T, T y, T g, ScalarParams<T>) {
+    return g / (T(2) * y);
+  }
 };
 
 struct SquareOp {  // d x^2 = 2x
   static constexpr Saves kSaves = Saves::kInput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) { return x * x; }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) {
+    return x * x;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T>) { return T(2) * x * g; }
+  STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T>) {
+    return T(2) * x * g;
+  }
 };
 
 struct ReluOp {  // d relu = 1 where y > 0 (0 at the kink, as PyTorch)
   static constexpr Saves kSaves = Saves::kOutput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) { return x > T(0) ? x : T(0); }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) {
+    return x > T(0) ? x : T(0);
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T, T y, T g, ScalarParams<T>) { return y > T(0) ? g : T(0); }
+  STAA_HOST_DEVICE static T backward(T, T y, T g, ScalarParams<T>) {
+    return y > T(0) ? g : T(0);
+  }
 };
 
 struct SigmoidOp {  // d sigma = y (1 - y); the two-branch form never overflows exp
@@ -140,21 +168,29 @@ struct SigmoidOp {  // d sigma = y (1 - y); the two-branch form never overflows 
     return e / (T(1) + e);
   }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T, T y, T g, ScalarParams<T>) { return g * y * (T(1) - y); }
+  STAA_HOST_DEVICE static T backward(T, T y, T g, ScalarParams<T>) {
+    return g * y * (T(1) - y);
+  }
 };
 
 struct TanhOp {  // d tanh = 1 - y^2
   static constexpr Saves kSaves = Saves::kOutput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) { return std::tanh(x); }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T>) {
+    return std::tanh(x);
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T, T y, T g, ScalarParams<T>) { return g * (T(1) - y * y); }
+  STAA_HOST_DEVICE static T backward(T, T y, T g, ScalarParams<T>) {
+    return g * (T(1) - y * y);
+  }
 };
 
 struct PowScalarOp {  // y = x^p0, dy/dx = p0 x^(p0-1)
   static constexpr Saves kSaves = Saves::kInput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) { return std::pow(x, p.p0); }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) {
+    return std::pow(x, p.p0);
+  }
   template <typename T>
   STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T> p) {
     return p.p0 == T(0) ? T(0) : g * p.p0 * std::pow(x, p.p0 - T(1));
@@ -176,39 +212,57 @@ struct ClampOp {  // y = min(max(x, p0), p1); gradient passes where p0 <= x <= p
 struct AddScalarOp {  // y = x + p0
   static constexpr Saves kSaves = Saves::kNone;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) { return x + p.p0; }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) {
+    return x + p.p0;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T, T, T g, ScalarParams<T>) { return g; }
+  STAA_HOST_DEVICE static T backward(T, T, T g, ScalarParams<T>) {
+    return g;
+  }
 };
 
 struct MulScalarOp {  // y = x * p0
   static constexpr Saves kSaves = Saves::kNone;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) { return x * p.p0; }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) {
+    return x * p.p0;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T, T, T g, ScalarParams<T> p) { return g * p.p0; }
+  STAA_HOST_DEVICE static T backward(T, T, T g, ScalarParams<T> p) {
+    return g * p.p0;
+  }
 };
 
 struct RsubScalarOp {  // y = p0 - x
   static constexpr Saves kSaves = Saves::kNone;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) { return p.p0 - x; }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) {
+    return p.p0 - x;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T, T, T g, ScalarParams<T>) { return -g; }
+  STAA_HOST_DEVICE static T backward(T, T, T g, ScalarParams<T>) {
+    return -g;
+  }
 };
 
 struct RdivScalarOp {  // y = p0 / x, dy/dx = -p0 / x^2 = -y / x
   static constexpr Saves kSaves = Saves::kInput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) { return p.p0 / x; }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) {
+    return p.p0 / x;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T> p) { return -g * p.p0 / (x * x); }
+  STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T> p) {
+    return -g * p.p0 / (x * x);
+  }
 };
 
 struct MaximumScalarOp {  // y = max(x, p0); gradient where x > p0, half at a tie (as maximum)
   static constexpr Saves kSaves = Saves::kInput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) { return x > p.p0 ? x : p.p0; }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) {
+    return x > p.p0 ? x : p.p0;
+  }
   template <typename T>
   STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T> p) {
     return x > p.p0 ? g : (x == p.p0 ? g / T(2) : T(0));
@@ -218,7 +272,9 @@ struct MaximumScalarOp {  // y = max(x, p0); gradient where x > p0, half at a ti
 struct MinimumScalarOp {  // y = min(x, p0)
   static constexpr Saves kSaves = Saves::kInput;
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) { return x < p.p0 ? x : p.p0; }
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) {
+    return x < p.p0 ? x : p.p0;
+  }
   template <typename T>
   STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T> p) {
     return x < p.p0 ? g : (x == p.p0 ? g / T(2) : T(0));
@@ -229,66 +285,108 @@ struct MinimumScalarOp {  // y = min(x, p0)
 
 struct AddOp {
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T a, T b) { return a + b; }
+  STAA_HOST_DEVICE static T forward(T a, T b) {
+    return a + b;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_a(T, T, T g) { return g; }
+  STAA_HOST_DEVICE static T grad_a(T, T, T g) {
+    return g;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_b(T, T, T g) { return g; }
+  STAA_HOST_DEVICE static T grad_b(T, T, T g) {
+    return g;
+  }
 };
 
 struct SubOp {
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T a, T b) { return a - b; }
+  STAA_HOST_DEVICE static T forward(T a, T b) {
+    return a - b;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_a(T, T, T g) { return g; }
+  STAA_HOST_DEVICE static T grad_a(T, T, T g) {
+    return g;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_b(T, T, T g) { return -g; }
+  STAA_HOST_DEVICE static T grad_b(T, T, T g) {
+    return -g;
+  }
 };
 
 struct MulOp {
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T a, T b) { return a * b; }
+  STAA_HOST_DEVICE static T forward(T a, T b) {
+    return a * b;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_a(T, T b, T g) { return g * b; }
+  STAA_HOST_DEVICE static T grad_a(T, T b, T g) {
+    return g * b;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_b(T a, T, T g) { return g * a; }
+  STAA_HOST_DEVICE static T grad_b(T a, T, T g) {
+    return g * a;
+  }
 };
 
 struct DivOp {  // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T a, T b) { return a / b; }
+  STAA_HOST_DEVICE static T forward(T a, T b) {
+    return a / b;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_a(T, T b, T g) { return g / b; }
+  STAA_HOST_DEVICE static T grad_a(T, T b, T g) {
+    return g / b;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_b(T a, T b, T g) { return -g * a / (b * b); }
+  STAA_HOST_DEVICE static T grad_b(T a, T b, T g) {
+    return -g * a / (b * b);
+  }
 };
 
 struct MaximumOp {  // the larger input takes the gradient; a tie splits it (as PyTorch)
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T a, T b) { return a > b ? a : b; }
+  STAA_HOST_DEVICE static T forward(T a, T b) {
+    return a > b ? a : b;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_a(T a, T b, T g) { return a > b ? g : (a == b ? g / T(2) : T(0)); }
+  STAA_HOST_DEVICE static T grad_a(T a, T b, T g) {
+    return a > b ? g : (a == b ? g / T(2) : T(0));
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_b(T a, T b, T g) { return b > a ? g : (a == b ? g / T(2) : T(0)); }
+  STAA_HOST_DEVICE static T grad_b(T a, T b, T g) {
+    return b > a ? g : (a == b ? g / T(2) : T(0));
+  }
 };
 
 struct MinimumOp {
   template <typename T>
-  STAA_HOST_DEVICE static T forward(T a, T b) { return a < b ? a : b; }
+  STAA_HOST_DEVICE static T forward(T a, T b) {
+    return a < b ? a : b;
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_a(T a, T b, T g) { return a < b ? g : (a == b ? g / T(2) : T(0)); }
+  STAA_HOST_DEVICE static T grad_a(T a, T b, T g) {
+    return a < b ? g : (a == b ? g / T(2) : T(0));
+  }
   template <typename T>
-  STAA_HOST_DEVICE static T grad_b(T a, T b, T g) { return b < a ? g : (a == b ? g / T(2) : T(0)); }
+  STAA_HOST_DEVICE static T grad_b(T a, T b, T g) {
+    return b < a ? g : (a == b ? g / T(2) : T(0));
+  }
 };
 
-#define STAA_COMPARE_FUNCTOR(Functor, expr)                                  \
-  struct Functor {                                                           \
-    template <typename T>                                                    \
-    STAA_HOST_DEVICE static T forward(T a, T b) { return (expr) ? T(1) : T(0); } \
-    template <typename T>                                                    \
-    STAA_HOST_DEVICE static T grad_a(T, T, T) { return T(0); }              \
-    template <typename T>                                                    \
-    STAA_HOST_DEVICE static T grad_b(T, T, T) { return T(0); }              \
+#define STAA_COMPARE_FUNCTOR(Functor, expr)       \
+  struct Functor {                                \
+    template <typename T>                         \
+    STAA_HOST_DEVICE static T forward(T a, T b) { \
+      return (expr) ? T(1) : T(0);                \
+    }                                             \
+    template <typename T>                         \
+    STAA_HOST_DEVICE static T grad_a(T, T, T) {   \
+      return T(0);                                \
+    }                                             \
+    template <typename T>                         \
+    STAA_HOST_DEVICE static T grad_b(T, T, T) {   \
+      return T(0);                                \
+    }                                             \
   };
 STAA_COMPARE_FUNCTOR(EqOp, a == b)
 STAA_COMPARE_FUNCTOR(NeOp, a != b)

@@ -24,8 +24,10 @@ Shape reduced_shape(const Shape& shape, const std::vector<int>& dims, bool keepd
   Shape out;
   for (int i = 0; i < shape.ndim(); ++i) {
     const bool reduced = std::find(dims.begin(), dims.end(), i) != dims.end();
-    if (!reduced) out.push_back(shape[i]);
-    else if (keepdim) out.push_back(1);
+    if (!reduced)
+      out.push_back(shape[i]);
+    else if (keepdim)
+      out.push_back(1);
   }
   return out;
 }
@@ -34,8 +36,10 @@ ReduceLayout make_reduce_layout(const Shape& shape, const std::vector<int>& dims
   ReduceLayout l;
   for (int i = 0; i < shape.ndim(); ++i) {
     const bool reduced = std::find(dims.begin(), dims.end(), i) != dims.end();
-    if (reduced) l.reduce_count *= shape[i];
-    else l.out_count *= shape[i];
+    if (reduced)
+      l.reduce_count *= shape[i];
+    else
+      l.out_count *= shape[i];
     if (shape[i] == 1) continue;
     if (!l.sizes.empty() && l.reduced.back() == reduced) {
       l.sizes.back() *= shape[i];

@@ -53,7 +53,7 @@ Array where(const Array& c, const Array& a, const Array& b) {
   for (int64_t i = 0; i < out.numel(); ++i) {
     const auto idx = unravel(i, out.shape);
     out.v[i] = c.v[broadcast_source(idx, c.shape)] != 0 ? a.v[broadcast_source(idx, a.shape)]
-                                                         : b.v[broadcast_source(idx, b.shape)];
+                                                        : b.v[broadcast_source(idx, b.shape)];
   }
   return out;
 }
@@ -134,7 +134,8 @@ Array concat(const std::vector<Array>& xs, int dim) {
 
 Array expand(const Array& x, const Shape& shape) {
   Array out{shape, std::vector<double>(shape.numel())};
-  for (int64_t i = 0; i < out.numel(); ++i) out.v[i] = x.v[broadcast_source(unravel(i, shape), x.shape)];
+  for (int64_t i = 0; i < out.numel(); ++i)
+    out.v[i] = x.v[broadcast_source(unravel(i, shape), x.shape)];
   return out;
 }
 
@@ -210,8 +211,8 @@ double cross_entropy(const Array& logits, const Array& targets, double smoothing
   for (int64_t i = 0; i < n; ++i) {
     double uniform = 0;
     for (int64_t j = 0; j < c; ++j) uniform -= logp.v[i * c + j] / c;
-    loss += (1 - smoothing) * -logp.v[i * c + static_cast<int64_t>(targets.v[i])] +
-            smoothing * uniform;
+    loss +=
+        (1 - smoothing) * -logp.v[i * c + static_cast<int64_t>(targets.v[i])] + smoothing * uniform;
   }
   return loss / n;
 }

@@ -17,7 +17,8 @@ void expect_error(F&& f, std::initializer_list<const char*> fragments) {
   } catch (const Error& e) {
     const std::string msg = e.what();
     for (const char* frag : fragments)
-      EXPECT_NE(msg.find(frag), std::string::npos) << "message \"" << msg << "\" lacks \"" << frag << "\"";
+      EXPECT_NE(msg.find(frag), std::string::npos)
+          << "message \"" << msg << "\" lacks \"" << frag << "\"";
   }
 }
 
@@ -59,20 +60,32 @@ TEST(OpErrors, ShapeOps) {
 }
 
 TEST(OpErrors, IndicesOutOfRange) {
-  expect_error([] { index_select(a23, 1, from_vector(std::vector<int64_t>{0, 3}, {2})); },
-               {"index_select", "index 3", "[0, 3)"});
+  expect_error(
+      [] {
+        index_select(a23, 1, from_vector(std::vector<int64_t>{0, 3}, {2}));
+      },
+      {"index_select", "index 3", "[0, 3)"});
   expect_error([] { index_select(a23, 0, zeros({1})); }, {"index_select", "i64", "f32"});
-  expect_error([] { gather(a23, 1, from_vector(std::vector<int64_t>{0, 1, 3, 0}, {2, 2})); },
-               {"gather", "index 3", "position 2"});
+  expect_error(
+      [] {
+        gather(a23, 1, from_vector(std::vector<int64_t>{0, 1, 3, 0}, {2, 2}));
+      },
+      {"gather", "index 3", "position 2"});
 }
 
 TEST(OpErrors, CrossEntropyTargets) {
   const Tensor logits = zeros({2, 3});
-  expect_error([] { cross_entropy(zeros({2, 3}), from_vector(std::vector<int64_t>{0, 3}, {2})); },
-               {"cross_entropy", "target 3", "sample 1", "[0, 3)"});
+  expect_error(
+      [] {
+        cross_entropy(zeros({2, 3}), from_vector(std::vector<int64_t>{0, 3}, {2}));
+      },
+      {"cross_entropy", "target 3", "sample 1", "[0, 3)"});
   expect_error([] { cross_entropy(zeros({2, 3}), zeros({2})); }, {"cross_entropy", "i64", "f32"});
-  expect_error([] { cross_entropy(zeros({2, 3}), from_vector(std::vector<int64_t>{0}, {1})); },
-               {"cross_entropy", "[2]", "[1]"});
+  expect_error(
+      [] {
+        cross_entropy(zeros({2, 3}), from_vector(std::vector<int64_t>{0}, {1}));
+      },
+      {"cross_entropy", "[2]", "[1]"});
   expect_error([] { cross_entropy(zeros({6}), from_vector(std::vector<int64_t>{0}, {1})); },
                {"cross_entropy", "[N, C]", "[6]"});
 }

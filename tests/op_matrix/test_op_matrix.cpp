@@ -3,8 +3,8 @@
 // check; plus the coverage check that every op in the op list has a case. Layer: tests.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <set>
 
@@ -18,7 +18,9 @@ const std::vector<OpCase>& cases() {
   return table;
 }
 
-uint64_t seed_of(const std::string& label) { return std::hash<std::string>{}(label) & 0xffffffff; }
+uint64_t seed_of(const std::string& label) {
+  return std::hash<std::string>{}(label)&0xffffffff;
+}
 
 // Inputs of a case in `dtype`; floating inputs require grad when `grad` and differentiable.
 std::vector<Tensor> make_inputs(const OpCase& c, DType dtype, bool grad) {
@@ -183,7 +185,8 @@ TEST(OpCoverage, CaseLabelsAreUniqueAndOpsExist) {
   const std::vector<std::string> ops = required_ops();
   for (const OpCase& c : cases()) {
     EXPECT_TRUE(labels.insert(c.label).second) << "duplicate label " << c.label;
-    EXPECT_NE(std::find(ops.begin(), ops.end(), c.op), ops.end()) << c.label << ": unknown op " << c.op;
+    EXPECT_NE(std::find(ops.begin(), ops.end(), c.op), ops.end())
+        << c.label << ": unknown op " << c.op;
   }
 }
 

@@ -11,9 +11,12 @@
 
 #include "autograd/ops.h"
 #include "tensor/ops/conv.h"
+#include "expect_error.h"
 
 namespace staa {
 namespace {
+
+using test::expect_error;
 
 struct Grads {
   std::vector<double> y, gx, gw, gb;
@@ -130,18 +133,6 @@ TEST(Conv2dFastPath, WithoutBiasAndOnlyWeightGrad) {
   const Grads r = reference(x.to_vector(), w.to_vector(), std::vector<double>(6, 0.0), ones, g);
   expect_close(w.grad().to_vector(), r.gw, 1e-5, "grad w");
   EXPECT_FALSE(x.grad().defined());
-}
-
-template <typename F>
-void expect_error(F&& f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no error was raised";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const char* frag : fragments)
-      EXPECT_NE(msg.find(frag), std::string::npos) << "\"" << msg << "\" lacks \"" << frag << "\"";
-  }
 }
 
 TEST(Conv2dErrors, NameTheOpWhatWasExpectedAndWhatCame) {

@@ -8,22 +8,12 @@
 
 #include "autograd/ops.h"
 #include "tensor/ops/pool.h"
+#include "expect_error.h"
 
 namespace staa {
 namespace {
 
-template <typename F>
-void expect_error(F&& f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no error was raised";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const char* frag : fragments)
-      EXPECT_NE(msg.find(frag), std::string::npos)
-          << "message \"" << msg << "\" lacks \"" << frag << "\"";
-  }
-}
+using test::expect_error;
 
 // x: [N, C, H, W] with x[n, c, h, w] = 0.1 * n * (c + 1) + 0.3 * h - 0.2 * w + c.
 Tensor ramp(int64_t N, int64_t C, int64_t H, int64_t W, DType dtype) {

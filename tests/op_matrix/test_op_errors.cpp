@@ -4,23 +4,12 @@
 
 #include "autograd/ops.h"
 #include "tensor/backend.h"
+#include "expect_error.h"
 
 namespace staa {
 namespace {
 
-// Runs f, expects a staa::Error whose message contains every fragment.
-template <typename F>
-void expect_error(F&& f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no error was raised";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const char* frag : fragments)
-      EXPECT_NE(msg.find(frag), std::string::npos)
-          << "message \"" << msg << "\" lacks \"" << frag << "\"";
-  }
-}
+using test::expect_error;
 
 const Tensor a23 = zeros({2, 3});
 

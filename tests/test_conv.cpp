@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "autograd/ops.h"
-#include "tensor/ops/conv.h"
 #include "expect_error.h"
+#include "tensor/ops/conv.h"
 
 namespace staa {
 namespace {

@@ -7,8 +7,8 @@
 #include <cmath>
 
 #include "autograd/ops.h"
-#include "tensor/ops/pool.h"
 #include "expect_error.h"
+#include "tensor/ops/pool.h"
 
 namespace staa {
 namespace {

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "autograd/ops.h"
-#include "tensor/backend.h"
 #include "expect_error.h"
+#include "tensor/backend.h"
 
 namespace staa {
 namespace {

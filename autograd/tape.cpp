@@ -50,7 +50,7 @@ std::string Tape::str() const {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
     out << i << " " << op_name(n.op) << " ";
-    for (size_t j = 0; j < n.input_shapes.size(); ++j) out << (j ? "," : "") << n.input_shapes[j];
+    for (size_t j = 0; j < n.inputs.size(); ++j) out << (j ? "," : "") << n.inputs[j].shape;
     out << " -> " << n.output_shape;
     for (const Attr& a : n.attrs) {
       out << " " << a.name << "=";
@@ -77,11 +77,11 @@ const Tensor& BackwardContext::saved(size_t i) const {
 }
 
 bool BackwardContext::needs_grad(size_t input) const {
-  return node_.input_needs_grad[input];
+  return node_.inputs[input].needs_grad;
 }
 
 const Shape& BackwardContext::input_shape(size_t input) const {
-  return node_.input_shapes[input];
+  return node_.inputs[input].shape;
 }
 
 bool needs_record(std::initializer_list<const Tensor*> inputs) {
@@ -104,10 +104,8 @@ void record(OpId op, const std::vector<Tensor>& inputs, Tensor& output, std::vec
   node.op = op;
   for (const Tensor& t : inputs) {
     const bool needs = t.defined() && t.requires_grad();
-    node.input_ids.push_back(t.defined() ? t.id() : 0);
-    node.input_needs_grad.push_back(needs);
-    node.input_shapes.push_back(t.defined() ? t.shape() : Shape{});
-    node.leaf_inputs.push_back(needs && t.is_leaf() ? t : Tensor());
+    node.inputs.push_back({t.defined() ? t.id() : 0, needs, t.defined() ? t.shape() : Shape{},
+                           needs && t.is_leaf() ? t : Tensor()});
   }
   for (Tensor& s : saved) {
     const uint64_t version = s.defined() ? s.version() : 0;
@@ -115,7 +113,6 @@ void record(OpId op, const std::vector<Tensor>& inputs, Tensor& output, std::vec
   }
   node.output_id = output.id();
   node.output_shape = output.shape();
-  node.output_dtype = output.dtype();
   node.backward = std::move(backward);
   node.attrs = std::move(attrs);
   output.impl().requires_grad = true;
@@ -177,19 +174,20 @@ void backward(const Tensor& root, const Tensor& grad_root) {
     if (found == grads.end()) continue;
     const Tensor grad_output = std::move(found->second);
     grads.erase(found);
-    std::vector<Tensor> grad_inputs(node.input_ids.size());
+    std::vector<Tensor> grad_inputs(node.inputs.size());
     node.backward(BackwardContext(node), grad_output, grad_inputs);
     for (size_t i = 0; i < grad_inputs.size(); ++i) {
-      if (!node.input_needs_grad[i] || !grad_inputs[i].defined()) continue;
-      STAA_CHECK(grad_inputs[i].shape() == node.input_shapes[i], op_name(node.op),
+      const NodeInput& input = node.inputs[i];
+      if (!input.needs_grad || !grad_inputs[i].defined()) continue;
+      STAA_CHECK(grad_inputs[i].shape() == input.shape, op_name(node.op),
                  " backward: gradient of input ", i, " has shape ", grad_inputs[i].shape(),
-                 ", the input has ", node.input_shapes[i]);
-      if (node.leaf_inputs[i].defined()) {
-        auto& slot = leaf_grads[node.input_ids[i]];
-        slot.first = node.leaf_inputs[i];
+                 ", the input has ", input.shape);
+      if (input.leaf.defined()) {
+        auto& slot = leaf_grads[input.id];
+        slot.first = input.leaf;
         accumulate(slot.second, grad_inputs[i]);
       } else {
-        accumulate(grads[node.input_ids[i]], grad_inputs[i]);
+        accumulate(grads[input.id], grad_inputs[i]);
       }
     }
   }

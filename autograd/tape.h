@@ -50,16 +50,20 @@ struct SavedTensor {
   uint64_t version = 0;
 };
 
+// What a node keeps of one input: its identity and shape, not its data.
+struct NodeInput {
+  uint64_t id = 0;  // 0 for an undefined input
+  bool needs_grad = false;
+  Shape shape;
+  Tensor leaf;  // the input itself when it is a leaf that requires grad (its .grad is written)
+};
+
 class Node {
  public:
   OpId op;
-  std::vector<uint64_t> input_ids;
-  std::vector<bool> input_needs_grad;
-  std::vector<Shape> input_shapes;
-  std::vector<Tensor> leaf_inputs;  // per input: the leaf itself when it requires grad
+  std::vector<NodeInput> inputs;
   uint64_t output_id = 0;
   Shape output_shape;
-  DType output_dtype = kF32;
   std::vector<SavedTensor> saved;
   Attrs attrs;
   BackwardFn backward;

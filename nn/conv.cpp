@@ -9,16 +9,6 @@
 
 namespace staa::nn {
 
-namespace {
-
-std::string pair_str(const std::array<int64_t, 2>& v) {
-  std::ostringstream out;
-  out << "[" << v[0] << "," << v[1] << "]";
-  return out.str();
-}
-
-}  // namespace
-
 Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, std::array<int64_t, 2> kernel_size,
                Generator& gen, const Conv2dOptions& options, bool bias)
     : in_channels_(in_channels),

@@ -294,4 +294,10 @@ std::ostream& operator<<(std::ostream& out, const Module& module) {
   return out << module.str();
 }
 
+std::string pair_str(const std::array<int64_t, 2>& v) {
+  std::ostringstream out;
+  out << "[" << v[0] << "," << v[1] << "]";
+  return out.str();
+}
+
 }  // namespace staa::nn

@@ -6,6 +6,7 @@
 // stay valid.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <ostream>
@@ -131,5 +132,8 @@ class Module {
 };
 
 std::ostream& operator<<(std::ostream& out, const Module& module);
+
+// "[a,b]": how layers print kernel sizes, strides and paddings.
+std::string pair_str(const std::array<int64_t, 2>& v);
 
 }  // namespace staa::nn

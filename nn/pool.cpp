@@ -9,12 +9,6 @@ namespace staa::nn {
 
 namespace {
 
-std::string pair_str(const std::array<int64_t, 2>& v) {
-  std::ostringstream out;
-  out << "[" << v[0] << "," << v[1] << "]";
-  return out.str();
-}
-
 Pool2dOptions square_options(int64_t kernel, int64_t stride, int64_t padding) {
   Pool2dOptions options;
   options.kernel = {kernel, kernel};

@@ -40,10 +40,6 @@ ref::Array conv2d_reference(const ref::Array& x, const ref::Array& w, const ref:
   return y;
 }
 
-InputSpec in(Shape s) {
-  return {s, -1.0, 1.0, 0, true};
-}
-
 // x: [N, C_in, H, W], weight: [C_out, C_in / groups, KH, KW], bias: [C_out] when `bias`.
 void add_conv(std::vector<OpCase>& t, const std::string& label, Shape x, Shape w, bool bias,
               Conv2dOptions o) {

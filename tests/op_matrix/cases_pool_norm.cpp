@@ -14,14 +14,6 @@ namespace {
 using Inputs = std::vector<Tensor>;
 using Refs = std::vector<ref::Array>;
 
-InputSpec in(Shape s, double low = -1.0, double high = 1.0) {
-  return {s, low, high, 0, true};
-}
-// A floating input the gradient check leaves alone (running statistics).
-InputSpec buffer_in(Shape s, double low, double high) {
-  return {s, low, high, 0, false};
-}
-
 // ---- references -------------------------------------------------------------------------------
 
 struct PoolRef {

@@ -16,16 +16,6 @@ namespace {
 using Inputs = std::vector<Tensor>;
 using Refs = std::vector<ref::Array>;
 
-InputSpec in(Shape s, double low = -1.0, double high = 1.0) {
-  return {s, low, high, 0, true};
-}
-InputSpec index_in(Shape s, int64_t high) {
-  return {s, 0, 0, high, false};
-}
-InputSpec mask_in(Shape s) {
-  return {s, -1.0, 1.0, 0, false};
-}
-
 void add_unary(std::vector<OpCase>& t, const std::string& op, const std::string& label, Shape s,
                double low, double high, std::function<Tensor(const Tensor&)> fn,
                std::function<double(double)> f) {
@@ -149,7 +139,7 @@ void binary_cases(std::vector<OpCase>& t) {
     // a == b where a is rounded: ties are present so eq/le/ge see both outcomes.
     t.push_back({op,
                  op + "_broadcast",
-                 {mask_in({3, 4}), mask_in({4})},
+                 {buffer_in({3, 4}), buffer_in({4})},
                  [op](const Inputs& x) {
                    const Tensor a = x[0], b = slice(x[0], 0, 1).view_as(Shape{4});
                    const Tensor bb = where(gt(x[1], 0.0), b, x[1]);
@@ -169,7 +159,7 @@ void binary_cases(std::vector<OpCase>& t) {
   }
   t.push_back({"where",
                "where_broadcast",
-               {mask_in({3, 1}), in({3, 4}), in({4})},
+               {buffer_in({3, 1}), in({3, 4}), in({4})},
                [](const Inputs& x) { return where(gt(x[0], 0.0), x[1], x[2]); },
                [](const Refs& r) {
                  return ref::where(ref::map(r[0], [](double v) { return double(v > 0); }), r[1],

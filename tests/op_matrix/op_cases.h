@@ -19,6 +19,20 @@ struct InputSpec {
   bool differentiable = true;     // floating input that the gradient check perturbs
 };
 
+// Input specs for the case tables.
+// A differentiable floating input, uniform in [low, high).
+inline InputSpec in(Shape s, double low = -1.0, double high = 1.0) {
+  return {s, low, high, 0, true};
+}
+// An i64 index input with values in [0, high).
+inline InputSpec index_in(Shape s, int64_t high) {
+  return {s, 0, 0, high, false};
+}
+// A floating input the gradient check leaves alone (masks, running statistics).
+inline InputSpec buffer_in(Shape s, double low = -1.0, double high = 1.0) {
+  return {s, low, high, 0, false};
+}
+
 struct OpCase {
   std::string op;     // the op-list entry this case covers
   std::string label;  // what the case exercises; unique within the table

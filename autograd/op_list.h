@@ -37,7 +37,8 @@
   X(log_softmax, _)            \
   X(cross_entropy, _)          \
   X(mse_loss, _)               \
-  X(dropout, _)
+  X(dropout, _)                \
+  X(lif, _)
 
 #define STAA_AUTOGRAD_OPS(X) STAA_UNARY_OPS(X) STAA_BINARY_OPS(X) STAA_STRUCTURAL_OPS(X)
 

@@ -11,6 +11,7 @@
 #include "autograd/tape.h"
 #include "tensor/creation.h"
 #include "tensor/generator.h"
+#include "tensor/ops/neuron.h"
 #include "tensor/tensor.h"
 
 namespace staa {
@@ -27,6 +28,9 @@ Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor pow(const Tensor& x, double exponent);
 Tensor clamp(const Tensor& x, double low, double high);
+// The spike of a neuron: Heaviside(x) (1 exactly when x >= 0) forward, the surrogate's derivative
+// backward (tensor/ops/surrogate.h); x = membrane - threshold.
+Tensor spike(const Tensor& x, const Surrogate& surrogate = {});
 
 // ---- binary with broadcasting, and scalar forms ----------------------------------------------
 Tensor add(const Tensor& a, const Tensor& b);
@@ -186,6 +190,13 @@ Tensor layer_norm(const Tensor& x, int normalized_ndim, const Tensor& weight, co
                   double eps = 1e-5);
 // x: [..., in], weight: [out, in], bias: [out] or undefined -> [..., out].
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+
+// ---- neurons (autograd/ops/neuron.cpp) --------------------------------------------------------
+// The fused multi-step LIF of tensor/ops/neuron.h over x: [T, ...] (time first), from H = 0:
+// V[t] = leak H[t-1] + gain x[t] + (1 - leak) v_reset, S[t] = spike(V[t] - v_th), then the reset.
+// leak, gain: one element, or [C] for x: [T, B, C, ...]; they may require grad (adaptive LIF).
+// Returns the spikes S: x's shape. Saves only the membrane V (and x when gain requires grad).
+Tensor lif(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifParams& params = {});
 
 // ---- in place, not differentiable (optimizers, accumulators); bump the version -----------------
 void add_(Tensor& x, const Tensor& y, double alpha = 1.0);  // x += alpha * y

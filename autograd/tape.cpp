@@ -69,6 +69,7 @@ const Tensor& BackwardContext::saved(size_t i) const {
   STAA_CHECK(i < node_.saved.size(), op_name(node_.op), " backward: asked for saved tensor ", i,
              ", the forward saved ", node_.saved.size());
   const SavedTensor& s = node_.saved[i];
+  if (!s.tensor.defined()) return s.tensor;  // an optional saved tensor the forward left out
   STAA_CHECK(s.tensor.version() == s.version, op_name(node_.op),
              " backward: a tensor it saved (shape ", s.tensor.shape(),
              ") was modified in place after the forward (version ", s.version, " then, ",

@@ -11,6 +11,7 @@
 #include "tensor/ops/conv.h"
 #include "tensor/ops/elementwise_ops.h"
 #include "tensor/ops/layout.h"
+#include "tensor/ops/neuron.h"
 #include "tensor/ops/norm.h"
 #include "tensor/ops/pool.h"
 #include "tensor/ops/reduce.h"
@@ -162,6 +163,24 @@ class Backend {
                                    const Tensor& weight, const Tensor& grad_y,
                                    const LayerNormLayout& l, Tensor& grad_x, Tensor& grad_weight,
                                    Tensor& grad_bias) = 0;
+
+  // ---- neurons (tensor/ops/neuron.h; CPU: tensor/cpu/neuron.cpp) ---------------------------
+  // The multi-step LIF of LifParams over all T steps from H = 0, one neuron at a time.
+  // membrane receives V[t] (before the reset) for the backward; undefined: not stored.
+  // x, spikes, membrane: [T, outer, C, inner], leak (m), gain (n): [C] or [1]
+  virtual void lif_forward(const Tensor& x, const Tensor& leak, const Tensor& gain,
+                           const LifLayout& l, const LifParams& p, Tensor& spikes,
+                           Tensor& membrane) = 0;
+  // BPTT from t = T-1 down to 0 with gH = dL/dH[t] (0 at T-1), S, s' = spike and surrogate at V:
+  //   gV = (grad_spikes[t] + gH dH/dS) s' + gH dH/dV    (dH/dS dropped when detach_reset)
+  //   grad_x[t] = n gV;  gH <- m gV;  grad_leak += gV (H[t-1] - v_reset);  grad_gain += gV x[t]
+  // grad_leak and grad_gain are overwritten, either may be undefined (not wanted); x is read only
+  // for grad_gain. x, membrane, grad_spikes, grad_x: [T, outer, C, inner],
+  // leak, gain, grad_leak, grad_gain: [C] or [1]
+  virtual void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak,
+                            const Tensor& gain, const Tensor& grad_spikes, const LifLayout& l,
+                            const LifParams& p, Tensor& grad_x, Tensor& grad_leak,
+                            Tensor& grad_gain) = 0;
 
   // ---- matmul ---------------------------------------------------------------------------------
   // c[b] = alpha * op(a[b]) * op(b[b]) + beta * c[b] for b < p.batch.

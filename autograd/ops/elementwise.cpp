@@ -28,6 +28,10 @@ Attrs unary_attrs(UnaryOp op, double p0, double p1) {
     case UnaryOp::maximum_scalar:
     case UnaryOp::minimum_scalar:
       return {{"scalar", p0}};
+    case UnaryOp::spike_rectangular:
+    case UnaryOp::spike_sigmoid:
+    case UnaryOp::spike_atan:
+      return {{"alpha", p0}, {"primitive", p1 != 0}};
     default:
       return {};
   }
@@ -107,6 +111,14 @@ Tensor relu(const Tensor& x) {
 }
 Tensor sigmoid(const Tensor& x) {
   return unary_op(UnaryOp::sigmoid, x);
+}
+Tensor spike(const Tensor& x, const Surrogate& surrogate) {
+  STAA_CHECK(surrogate.alpha > 0, "spike: the surrogate's alpha must be > 0, got ",
+             surrogate.alpha);
+  const UnaryOp op = surrogate.kind == SurrogateKind::kRectangular ? UnaryOp::spike_rectangular
+                     : surrogate.kind == SurrogateKind::kSigmoid   ? UnaryOp::spike_sigmoid
+                                                                   : UnaryOp::spike_atan;
+  return unary_op(op, x, surrogate.alpha, surrogate.primitive ? 1.0 : 0.0);
 }
 Tensor tanh(const Tensor& x) {
   return unary_op(UnaryOp::tanh, x);

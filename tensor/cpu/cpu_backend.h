@@ -81,6 +81,12 @@ class CpuBackend final : public Backend {
                            const Tensor& weight, const Tensor& grad_y, const LayerNormLayout& l,
                            Tensor& grad_x, Tensor& grad_weight, Tensor& grad_bias) override;
 
+  void lif_forward(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifLayout& l,
+                   const LifParams& p, Tensor& spikes, Tensor& membrane) override;
+  void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, const Tensor& gain,
+                    const Tensor& grad_spikes, const LifLayout& l, const LifParams& p,
+                    Tensor& grad_x, Tensor& grad_leak, Tensor& grad_gain) override;
+
   void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;
 
   void softmax(const Tensor& x, const DimLayout& layout, bool log, Tensor& y) override;

@@ -12,6 +12,7 @@
 
 #include "tensor/allocator.h"
 #include "tensor/backend.h"
+#include "tensor/cuda/neuron.h"
 #include "tensor/dispatch.h"
 
 #define STAA_CUDA_CHECK(call)                                                                \
@@ -302,6 +303,16 @@ class CudaBackend final : public Backend {
                            const Tensor&, const LayerNormLayout&, Tensor&, Tensor&,
                            Tensor&) override {
     throw Unsupported("layer_norm backward", "cuda");
+  }
+
+  void lif_forward(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifLayout& l,
+                   const LifParams& p, Tensor& spikes, Tensor& membrane) override {
+    cuda::lif_forward(x, leak, gain, l, p, spikes, membrane);
+  }
+  void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, const Tensor& gain,
+                    const Tensor& grad_spikes, const LifLayout& l, const LifParams& p,
+                    Tensor& grad_x, Tensor& grad_leak, Tensor& grad_gain) override {
+    cuda::lif_backward(x, membrane, leak, gain, grad_spikes, l, p, grad_x, grad_leak, grad_gain);
   }
 
   void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;

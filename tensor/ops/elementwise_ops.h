@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "tensor/generator.h"  // STAA_HOST_DEVICE
+#include "tensor/ops/surrogate.h"
 
 namespace staa {
 
@@ -42,7 +43,10 @@ struct ScalarParams {
   X(rsub_scalar, RsubScalarOp)       \
   X(rdiv_scalar, RdivScalarOp)       \
   X(maximum_scalar, MaximumScalarOp) \
-  X(minimum_scalar, MinimumScalarOp)
+  X(minimum_scalar, MinimumScalarOp) \
+  X(spike_rectangular, SpikeRectangularOp) \
+  X(spike_sigmoid, SpikeSigmoidOp) \
+  X(spike_atan, SpikeAtanOp)
 
 #define STAA_BINARY_OPS(X) \
   X(add, AddOp)            \
@@ -280,6 +284,24 @@ struct MinimumScalarOp {  // y = min(x, p0)
     return x < p.p0 ? g : (x == p.p0 ? g / T(2) : T(0));
   }
 };
+
+// Spikes (tensor/ops/surrogate.h): y = Heaviside(x) (or the primitive when p1 != 0), backward
+// g * surrogate'(x); p0 = the surrogate's alpha.
+template <SurrogateKind kKind>
+struct SpikeOp {
+  static constexpr Saves kSaves = Saves::kInput;
+  template <typename T>
+  STAA_HOST_DEVICE static T forward(T x, ScalarParams<T> p) {
+    return spike_forward(x, kKind, p.p0, p.p1 != T(0));
+  }
+  template <typename T>
+  STAA_HOST_DEVICE static T backward(T x, T, T g, ScalarParams<T> p) {
+    return g * spike_grad(x, kKind, p.p0);
+  }
+};
+using SpikeRectangularOp = SpikeOp<SurrogateKind::kRectangular>;
+using SpikeSigmoidOp = SpikeOp<SurrogateKind::kSigmoid>;
+using SpikeAtanOp = SpikeOp<SurrogateKind::kAtan>;
 
 // ---- binary -----------------------------------------------------------------------------------
 

@@ -433,6 +433,7 @@ std::vector<OpCase> all_op_cases() {
   softmax_loss_cases(t);
   conv_cases(t);
   pool_norm_cases(t);
+  neuron_cases(t);
   return t;
 }
 

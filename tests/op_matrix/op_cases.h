@@ -48,6 +48,8 @@ std::vector<OpCase> all_op_cases();
 // linear (op_matrix/cases_pool_norm.cpp).
 void conv_cases(std::vector<OpCase>& table);
 void pool_norm_cases(std::vector<OpCase>& table);
+// Cases of the spike ops and the fused LIF (op_matrix/cases_neuron.cpp).
+void neuron_cases(std::vector<OpCase>& table);
 
 // Every op that must have a case: the differentiable-op list plus the comparisons.
 std::vector<std::string> required_ops();

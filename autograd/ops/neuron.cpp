@@ -1,0 +1,59 @@
+// The fused multi-step LIF op: forward and BPTT backward (tensor/ops/neuron.h). Layer: autograd.
+// The node saves the membrane V[t] before each reset (x too when the gain needs a gradient); the
+// backend's backward replays S[t] and H[t-1] from V and runs the recurrence of backend.h in
+// reverse. Derivation: autograd/README.md, "Multi-step LIF".
+#include "autograd/ops/common.h"
+
+namespace staa {
+
+namespace {
+
+void check_lif_args(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifParams& p) {
+  detail::check_float_input("lif", x, "x");
+  detail::check_float_input("lif", leak, "leak");
+  detail::check_float_input("lif", gain, "gain");
+  check_same_device("lif", x, leak);
+  check_same_device("lif", x, gain);
+  check_same_dtype("lif", x, leak);
+  check_same_dtype("lif", x, gain);
+  STAA_CHECK(leak.numel() == gain.numel(), "lif: leak has ", leak.numel(),
+             " elements and gain has ", gain.numel(), "; expected the same count (1 or C)");
+  STAA_CHECK(leak.numel() >= 1, "lif: leak and gain need at least one element");
+  STAA_CHECK(p.surrogate.alpha > 0, "lif: the surrogate's alpha must be > 0, got ",
+             p.surrogate.alpha);
+}
+
+}  // namespace
+
+Tensor lif(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifParams& params) {
+  check_lif_args(x, leak, gain, params);
+  const LifLayout l = make_lif_layout("lif", x.shape(), leak.numel());
+  const Tensor& xc = x;
+  Tensor spikes = detail::empty_like(x);
+  const bool record_node = needs_record({&x, &leak, &gain});
+  Tensor membrane = record_node ? detail::empty_like(x) : Tensor();
+  backend_of(x).lif_forward(xc, leak, gain, l, params, spikes, membrane);
+  if (record_node) {
+    const bool gain_grad = gain.requires_grad();
+    record(OpId::lif, {x, leak, gain}, spikes,
+           {membrane, leak.detach(), gain.detach(), gain_grad ? xc.detach() : Tensor()},
+           [l, params](const BackwardContext& ctx, const Tensor& g, std::vector<Tensor>& gi) {
+             const Tensor& m = ctx.saved(1);
+             Tensor gx = detail::empty_like(g);
+             Tensor g_leak = ctx.needs_grad(1) ? detail::empty_like(m) : Tensor();
+             Tensor g_gain = ctx.needs_grad(2) ? detail::empty_like(m) : Tensor();
+             backend_of(g).lif_backward(ctx.saved(3), ctx.saved(0), m, ctx.saved(2),
+                                        g, l, params, gx, g_leak, g_gain);
+             gi[0] = gx;
+             gi[1] = g_leak;
+             gi[2] = g_gain;
+           },
+           {{"threshold", params.threshold},
+            {"soft_reset", params.soft_reset},
+            {"detach_reset", params.detach_reset},
+            {"surrogate", static_cast<int64_t>(params.surrogate.kind)}});
+  }
+  return spikes;
+}
+
+}  // namespace staa

@@ -1,0 +1,178 @@
+// CPU fused multi-step LIF, forward and BPTT backward (tensor/ops/neuron.h). Layer: tensor/cpu.
+// Work items are runs of up to kRun neurons of one (b, c): each keeps its neurons' state in a
+// small array and walks t = 0..T-1 (backward: T-1..0), so the inner loop is a contiguous,
+// vectorisable run and the state never leaves the cache. Items run in parallel (OpenMP); the
+// per-channel gradients of m and n are summed per item in double, then per channel, in item order
+// (deterministic whatever the thread count).
+#include <algorithm>
+#include <vector>
+
+#include "tensor/cpu/cpu_backend.h"
+
+namespace staa::cpu {
+
+namespace {
+
+constexpr int64_t kRun = 256;
+
+struct Item {
+  int64_t channel;  // c of the item's (b, c)
+  int64_t begin;    // offset of its first neuron within one step
+  int64_t count;    // neurons in the run
+};
+
+std::vector<Item> lif_items(const LifLayout& l) {
+  std::vector<Item> items;
+  for (int64_t oc = 0; oc < l.outer * l.channels; ++oc)
+    for (int64_t i = 0; i < l.inner; i += kRun)
+      items.push_back({oc % l.channels, oc * l.inner + i, std::min(kRun, l.inner - i)});
+  return items;
+}
+
+// Step parameters of one channel in T.
+template <typename T>
+struct StepParams {
+  T m, n, bias, threshold, v_reset, alpha;
+  bool soft, detach, primitive;
+  SurrogateKind kind;
+};
+
+template <typename T>
+StepParams<T> step_params(const LifParams& p, T m, T n) {
+  const T r = static_cast<T>(p.v_reset);
+  return {m,        n,
+          (T(1) - m) * r,
+          static_cast<T>(p.threshold),
+          r,
+          static_cast<T>(p.surrogate.alpha),
+          p.soft_reset,
+          p.detach_reset,
+          p.surrogate.primitive,
+          p.surrogate.kind};
+}
+
+// H after the reset, from the membrane V and its spike S.
+template <typename T>
+inline T reset(T v, T s, const StepParams<T>& q) {
+  return q.soft ? v - q.threshold * s : v * (T(1) - s) + q.v_reset * s;
+}
+
+// x, spikes, membrane: the item's run at step 0; step stride `stride`.
+template <typename T>
+void lif_forward_item(const T* x, T* spikes, T* membrane, int64_t count, int64_t steps,
+                      int64_t stride, const StepParams<T>& q) {
+  T h[kRun];
+  std::fill(h, h + count, T(0));
+  for (int64_t t = 0; t < steps; ++t) {
+    const T* xt = x + t * stride;
+    T* st = spikes + t * stride;
+    T* vt = membrane ? membrane + t * stride : nullptr;
+    for (int64_t i = 0; i < count; ++i) {
+      const T v = q.m * h[i] + q.n * xt[i] + q.bias;
+      const T s = spike_forward(v - q.threshold, q.kind, q.alpha, q.primitive);
+      st[i] = s;
+      if (vt) vt[i] = v;
+      h[i] = reset(v, s, q);
+    }
+  }
+}
+
+struct GradSums {
+  double leak = 0, gain = 0;
+};
+
+// Reverse recurrence of one run (see backend.h); x only when the gain gradient is wanted.
+template <typename T>
+GradSums lif_backward_item(const T* x, const T* membrane, const T* grad_spikes, T* grad_x,
+                           int64_t count, int64_t steps, int64_t stride, const StepParams<T>& q) {
+  T grad_h[kRun];
+  std::fill(grad_h, grad_h + count, T(0));
+  GradSums sums;
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    const T* vt = membrane + t * stride;
+    const T* prev = t > 0 ? membrane + (t - 1) * stride : nullptr;
+    const T* gs = grad_spikes + t * stride;
+    T* gx = grad_x + t * stride;
+    double leak = 0, gain = 0;
+    for (int64_t i = 0; i < count; ++i) {
+      const T v = vt[i];
+      const T s = spike_forward(v - q.threshold, q.kind, q.alpha, q.primitive);
+      const T ds = spike_grad(v - q.threshold, q.kind, q.alpha);
+      const T dh_ds = q.detach ? T(0) : (q.soft ? -q.threshold : q.v_reset - v);
+      const T dh_dv = q.soft ? T(1) : T(1) - s;
+      const T gv = (gs[i] + grad_h[i] * dh_ds) * ds + grad_h[i] * dh_dv;
+      gx[i] = q.n * gv;
+      grad_h[i] = q.m * gv;
+      const T h_prev = prev ? reset(prev[i], spike_forward(prev[i] - q.threshold, q.kind, q.alpha,
+                                                           q.primitive),
+                                    q)
+                            : T(0);
+      leak += static_cast<double>(gv) * (h_prev - q.v_reset);
+      if (x) gain += static_cast<double>(gv) * x[t * stride + i];
+    }
+    sums.leak += leak;
+    sums.gain += gain;
+  }
+  return sums;
+}
+
+template <typename T>
+T coefficient(const Tensor& c, int64_t channel) {
+  return c.numel() == 1 ? c.data<T>()[0] : c.data<T>()[channel];
+}
+
+}  // namespace
+
+void CpuBackend::lif_forward(const Tensor& x, const Tensor& leak, const Tensor& gain,
+                             const LifLayout& l, const LifParams& p, Tensor& spikes,
+                             Tensor& membrane) {
+  dispatch_float(x.dtype(), "lif", [&](auto tag) {
+    using T = decltype(tag);
+    const std::vector<Item> items = lif_items(l);
+    const int64_t stride = l.neurons();
+    T* v = membrane.defined() ? membrane.data<T>() : nullptr;
+#pragma omp parallel for schedule(static) if (stride * l.steps > kParallelGrain)
+    for (size_t k = 0; k < items.size(); ++k) {
+      const Item& it = items[k];
+      const auto q = step_params<T>(p, coefficient<T>(leak, it.channel),
+                                    coefficient<T>(gain, it.channel));
+      lif_forward_item(x.data<T>() + it.begin, spikes.data<T>() + it.begin,
+                       v ? v + it.begin : nullptr, it.count, l.steps, stride, q);
+    }
+  });
+}
+
+void CpuBackend::lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak,
+                              const Tensor& gain, const Tensor& grad_spikes, const LifLayout& l,
+                              const LifParams& p, Tensor& grad_x, Tensor& grad_leak,
+                              Tensor& grad_gain) {
+  dispatch_float(membrane.dtype(), "lif backward", [&](auto tag) {
+    using T = decltype(tag);
+    const std::vector<Item> items = lif_items(l);
+    const int64_t stride = l.neurons();
+    const T* xs = grad_gain.defined() ? x.data<T>() : nullptr;
+    std::vector<GradSums> sums(items.size());
+#pragma omp parallel for schedule(static) if (stride * l.steps > kParallelGrain)
+    for (size_t k = 0; k < items.size(); ++k) {
+      const Item& it = items[k];
+      const auto q = step_params<T>(p, coefficient<T>(leak, it.channel),
+                                    coefficient<T>(gain, it.channel));
+      sums[k] = lif_backward_item(xs ? xs + it.begin : nullptr, membrane.data<T>() + it.begin,
+                                  grad_spikes.data<T>() + it.begin, grad_x.data<T>() + it.begin,
+                                  it.count, l.steps, stride, q);
+    }
+    const int64_t coefficients = std::max(leak.numel(), gain.numel());
+    std::vector<double> leak_sum(coefficients, 0.0), gain_sum(coefficients, 0.0);
+    for (size_t k = 0; k < items.size(); ++k) {
+      const int64_t c = coefficients == 1 ? 0 : items[k].channel;
+      leak_sum[c] += sums[k].leak;
+      gain_sum[c] += sums[k].gain;
+    }
+    for (int64_t c = 0; c < coefficients; ++c) {
+      if (grad_leak.defined()) grad_leak.data<T>()[c] = static_cast<T>(leak_sum[c]);
+      if (grad_gain.defined()) grad_gain.data<T>()[c] = static_cast<T>(gain_sum[c]);
+    }
+  });
+}
+
+}  // namespace staa::cpu

@@ -1,0 +1,149 @@
+// CUDA fused multi-step LIF: one thread per neuron, the time loop inside (as fast neuron kernels
+// do), coalesced over neurons at each step. Layer: tensor/cuda. The per-channel gradients of the
+// leak and the gain are reduced per block in shared memory, then added with one atomicAdd per
+// block and channel (their summation order varies between runs; everything else is exact).
+#include <cuda_runtime.h>
+
+#include "tensor/cuda/neuron.h"
+#include "tensor/dispatch.h"
+
+namespace staa::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+#define STAA_LIF_CUDA_CHECK(call)                                                            \
+  do {                                                                                       \
+    const cudaError_t err_ = (call);                                                         \
+    STAA_CHECK(err_ == cudaSuccess, "cuda: ", #call, " failed: ", cudaGetErrorString(err_)); \
+  } while (0)
+
+template <typename T>
+struct Step {
+  T threshold, v_reset, alpha;
+  bool soft, detach, primitive;
+  SurrogateKind kind;
+  int64_t channels, inner, neurons, steps;
+};
+
+template <typename T>
+Step<T> make_step(const LifLayout& l, const LifParams& p) {
+  return {static_cast<T>(p.threshold), static_cast<T>(p.v_reset),
+          static_cast<T>(p.surrogate.alpha), p.soft_reset, p.detach_reset,
+          p.surrogate.primitive, p.surrogate.kind, l.channels, l.inner, l.neurons(), l.steps};
+}
+
+template <typename T>
+__device__ T reset(T v, T s, const Step<T>& q) {
+  return q.soft ? v - q.threshold * s : v * (T(1) - s) + q.v_reset * s;
+}
+
+// x, spikes, membrane: [T, neurons]; leak, gain: [1] or [channels]
+template <typename T>
+__global__ void lif_forward_kernel(const T* x, const T* leak, const T* gain, T* spikes,
+                                   T* membrane, int64_t per_channel, Step<T> q) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= q.neurons) return;
+  const int64_t c = per_channel ? (i / q.inner) % q.channels : 0;
+  const T m = leak[c], n = gain[c], bias = (T(1) - m) * q.v_reset;
+  T h = 0;
+  for (int64_t t = 0; t < q.steps; ++t) {
+    const int64_t k = t * q.neurons + i;
+    const T v = m * h + n * x[k] + bias;
+    const T s = spike_forward(v - q.threshold, q.kind, q.alpha, q.primitive);
+    spikes[k] = s;
+    if (membrane) membrane[k] = v;
+    h = reset(v, s, q);
+  }
+}
+
+// grad_leak, grad_gain: zeroed by the caller; shared memory holds 2 * kThreads sums.
+template <typename T>
+__global__ void lif_backward_kernel(const T* x, const T* membrane, const T* leak, const T* gain,
+                                    const T* grad_spikes, T* grad_x, T* grad_leak, T* grad_gain,
+                                    int64_t per_channel, Step<T> q) {
+  __shared__ double sums[2][kThreads];
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  double leak_sum = 0, gain_sum = 0;
+  int64_t c = 0;
+  if (i < q.neurons) {
+    c = per_channel ? (i / q.inner) % q.channels : 0;
+    const T m = leak[c], n = gain[c];
+    T grad_h = 0;
+    for (int64_t t = q.steps - 1; t >= 0; --t) {
+      const int64_t k = t * q.neurons + i;
+      const T v = membrane[k];
+      const T s = spike_forward(v - q.threshold, q.kind, q.alpha, q.primitive);
+      const T ds = spike_grad(v - q.threshold, q.kind, q.alpha);
+      const T dh_ds = q.detach ? T(0) : (q.soft ? -q.threshold : q.v_reset - v);
+      const T dh_dv = q.soft ? T(1) : T(1) - s;
+      const T gv = (grad_spikes[k] + grad_h * dh_ds) * ds + grad_h * dh_dv;
+      grad_x[k] = n * gv;
+      grad_h = m * gv;
+      T h_prev = 0;
+      if (t > 0) {
+        const T vp = membrane[k - q.neurons];
+        h_prev = reset(vp, spike_forward(vp - q.threshold, q.kind, q.alpha, q.primitive), q);
+      }
+      leak_sum += static_cast<double>(gv) * (h_prev - q.v_reset);
+      if (x) gain_sum += static_cast<double>(gv) * x[k];
+    }
+  }
+  if (!grad_leak && !grad_gain) return;
+  // Per channel: a block spans few channels; each thread adds its sums when it is the first
+  // thread of its channel within the block, after a shared-memory scan of equal channels.
+  sums[0][threadIdx.x] = leak_sum;
+  sums[1][threadIdx.x] = gain_sum;
+  __syncthreads();
+  const int64_t first = blockIdx.x * static_cast<int64_t>(blockDim.x);
+  auto channel_of = [&](int64_t j) { return per_channel ? (j / q.inner) % q.channels : 0; };
+  const bool leader = i < q.neurons && (threadIdx.x == 0 || channel_of(i - 1) != c);
+  if (!leader) return;
+  double l = 0, g = 0;
+  for (int j = threadIdx.x; j < kThreads && first + j < q.neurons && channel_of(first + j) == c;
+       ++j) {
+    l += sums[0][j];
+    g += sums[1][j];
+  }
+  if (grad_leak) atomicAdd(grad_leak + c, static_cast<T>(l));
+  if (grad_gain) atomicAdd(grad_gain + c, static_cast<T>(g));
+}
+
+int blocks_for(int64_t n) {
+  return static_cast<int>((n + kThreads - 1) / kThreads);
+}
+
+}  // namespace
+
+void lif_forward(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifLayout& l,
+                 const LifParams& p, Tensor& spikes, Tensor& membrane) {
+  if (l.neurons() == 0) return;
+  dispatch_float(x.dtype(), "lif", [&](auto tag) {
+    using T = decltype(tag);
+    lif_forward_kernel<T><<<blocks_for(l.neurons()), kThreads>>>(
+        x.data<T>(), leak.data<T>(), gain.data<T>(), spikes.data<T>(),
+        membrane.defined() ? membrane.data<T>() : nullptr, leak.numel() > 1, make_step<T>(l, p));
+  });
+  STAA_LIF_CUDA_CHECK(cudaGetLastError());
+}
+
+void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, const Tensor& gain,
+                  const Tensor& grad_spikes, const LifLayout& l, const LifParams& p,
+                  Tensor& grad_x, Tensor& grad_leak, Tensor& grad_gain) {
+  dispatch_float(membrane.dtype(), "lif backward", [&](auto tag) {
+    using T = decltype(tag);
+    for (Tensor* g : {&grad_leak, &grad_gain})
+      if (g->defined()) STAA_LIF_CUDA_CHECK(cudaMemset(g->data<T>(), 0, g->nbytes()));
+    if (l.neurons() == 0) return;
+    lif_backward_kernel<T><<<blocks_for(l.neurons()), kThreads>>>(
+        grad_gain.defined() ? x.data<T>() : nullptr, membrane.data<T>(), leak.data<T>(),
+        gain.data<T>(), grad_spikes.data<T>(), grad_x.data<T>(),
+        grad_leak.defined() ? grad_leak.data<T>() : nullptr,
+        grad_gain.defined() ? grad_gain.data<T>() : nullptr, leak.numel() > 1,
+        make_step<T>(l, p));
+  });
+  STAA_LIF_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace staa::cuda

@@ -1,0 +1,16 @@
+// The CUDA fused multi-step LIF (tensor/cuda/neuron.cu), called by CudaBackend. Layer:
+// tensor/cuda (private). Arguments and semantics are Backend::lif_forward / lif_backward's.
+#pragma once
+
+#include "tensor/ops/neuron.h"
+#include "tensor/tensor.h"
+
+namespace staa::cuda {
+
+void lif_forward(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifLayout& l,
+                 const LifParams& p, Tensor& spikes, Tensor& membrane);
+void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, const Tensor& gain,
+                  const Tensor& grad_spikes, const LifLayout& l, const LifParams& p,
+                  Tensor& grad_x, Tensor& grad_leak, Tensor& grad_gain);
+
+}  // namespace staa::cuda

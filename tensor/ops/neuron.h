@@ -1,0 +1,56 @@
+// Spiking neurons: the parameters and the layout of the fused multi-step LIF op and its shape
+// rule. Layer: tensor. The op sees its input current x: [T, ...] as [T, outer, C, inner] so that
+// the leak m and the gain n are one scalar (outer = 1, C = 1) or one value per channel
+// (x: [T, B, C, ...], outer = B). Neurons are independent; the time loop runs inside the kernel.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/error.h"
+#include "tensor/ops/surrogate.h"
+#include "tensor/shape.h"
+
+namespace staa {
+
+// One LIF update per step t, from H[-1] = 0 (spec §1; the adaptive LIF of Eq. 6 learns m, n):
+//   V[t] = m H[t-1] + n x[t] + (1 - m) v_reset      (tau-LIF: m = 1 - 1/tau, n = 1/tau)
+//   S[t] = spike(V[t] - v_th)
+//   H[t] = V[t] (1 - S[t]) + v_reset S[t]          (hard reset)
+//        = V[t] - v_th S[t]                         (soft reset)
+struct LifParams {
+  double threshold = 1.0;     // v_th
+  double v_reset = 0.0;       // hard reset value (and the rest potential of the leak)
+  bool soft_reset = false;    // subtract v_th instead of resetting to v_reset
+  bool detach_reset = false;  // treat S as a constant in the reset path (no gradient through it)
+  Surrogate surrogate;
+};
+
+struct LifLayout {
+  int64_t steps = 1;     // T
+  int64_t outer = 1;     // B (per-channel coefficients), else 1
+  int64_t channels = 1;  // C (per-channel coefficients), else 1
+  int64_t inner = 1;     // elements per (b, c) of one step
+  int64_t neurons() const { return outer * channels * inner; }
+};
+
+// x: [T, ...]; coefficients: numel 1 (scalar) or x.shape[2] (per channel of [T, B, C, ...]).
+inline LifLayout make_lif_layout(const char* op, const Shape& x, int64_t coefficients) {
+  STAA_CHECK(x.ndim() >= 2, op, ": expected an input of shape [T, ...] with T >= 1, got ", x);
+  LifLayout l;
+  l.steps = x[0];
+  int64_t per_step = 1;
+  for (int i = 1; i < x.ndim(); ++i) per_step *= x[i];
+  if (coefficients == 1) {
+    l.inner = per_step;
+    return l;
+  }
+  STAA_CHECK(x.ndim() >= 3 && x[2] == coefficients, op,
+             ": per-channel leak and gain need x of shape [T, B, C, ...] with C = ", coefficients,
+             ", got ", x);
+  l.outer = x[1];
+  l.channels = x[2];
+  l.inner = x[1] * x[2] == 0 ? 0 : per_step / (x[1] * x[2]);
+  return l;
+}
+
+}  // namespace staa

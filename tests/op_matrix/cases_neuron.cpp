@@ -1,0 +1,108 @@
+// Op cases of the spiking neurons: the three surrogate spike ops and the fused multi-step LIF,
+// with plain double references written from the formulas of the spec (§1), step by step. Layer:
+// tests. Gradient checks run in "primitive" mode (the forward is the surrogate's smooth
+// primitive), where finite differences of the forward must equal the surrogate backward.
+#include <cmath>
+
+#include "op_matrix/op_cases.h"
+
+namespace staa::test {
+
+namespace {
+
+using Inputs = std::vector<Tensor>;
+using Refs = std::vector<ref::Array>;
+
+const double kPi = 3.14159265358979323846;
+
+// The spike of x = V - v_th: the step, or the primitive of the surrogate.
+double ref_spike(double x, SurrogateKind kind, double a, bool primitive) {
+  if (!primitive) return x >= 0 ? 1.0 : 0.0;
+  switch (kind) {
+    case SurrogateKind::kRectangular:
+      return std::min(1.0, std::max(0.0, x / a + 0.5));
+    case SurrogateKind::kSigmoid:
+      return 1.0 / (1.0 + std::exp(-a * x));
+    default:
+      return std::atan(kPi / 2 * a * x) / kPi + 0.5;
+  }
+}
+
+// x: [T, B, C, rest...]; leak, gain: [1] or [C]. Returns the spikes.
+ref::Array ref_lif(const ref::Array& x, const ref::Array& leak, const ref::Array& gain,
+                   const LifParams& p) {
+  const int64_t T = x.shape[0], per_step = x.numel() / T;
+  const bool per_channel = leak.numel() > 1;
+  const int64_t C = per_channel ? x.shape[2] : 1;
+  const int64_t inner = per_channel ? per_step / (x.shape[1] * C) : per_step;
+  ref::Array s{x.shape, std::vector<double>(x.numel())};
+  for (int64_t i = 0; i < per_step; ++i) {
+    const int64_t c = per_channel ? (i / inner) % C : 0;
+    const double m = leak.v[c], n = gain.v[c];
+    double h = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const double v = m * h + n * x.v[t * per_step + i] + (1 - m) * p.v_reset;
+      const double spike = ref_spike(v - p.threshold, p.surrogate.kind, p.surrogate.alpha,
+                                     p.surrogate.primitive);
+      s.v[t * per_step + i] = spike;
+      h = p.soft_reset ? v - p.threshold * spike : v * (1 - spike) + p.v_reset * spike;
+    }
+  }
+  return s;
+}
+
+void add_spike(std::vector<OpCase>& t, const std::string& op, SurrogateKind kind, double alpha,
+               bool primitive) {
+  const Surrogate s{kind, alpha, primitive};
+  t.push_back({op,
+               op + (primitive ? "_primitive" : "_step"),
+               {in(Shape{4, 6}, -1.5, 1.5)},
+               [s](const Inputs& x) { return spike(x[0], s); },
+               [s](const Refs& r) {
+                 return ref::map(r[0], [s](double v) {
+                   return ref_spike(v, s.kind, s.alpha, s.primitive);
+                 });
+               },
+               primitive});
+}
+
+void add_lif(std::vector<OpCase>& t, const std::string& label, const LifParams& p,
+             int64_t coefficients, bool learnable) {
+  auto coeff = [&](double low, double high) {
+    return learnable ? in(Shape{coefficients}, low, high) : buffer_in(Shape{coefficients}, low, high);
+  };
+  t.push_back({"lif",
+               label,
+               {in(Shape{4, 2, 3, 2}, -0.5, 3.0), coeff(0.3, 0.8), coeff(0.4, 0.9)},
+               [p](const Inputs& x) { return lif(x[0], x[1], x[2], p); },
+               [p](const Refs& r) { return ref_lif(r[0], r[1], r[2], p); }});
+}
+
+LifParams lif_params(SurrogateKind kind, bool soft, double v_reset = 0.0) {
+  LifParams p;
+  p.soft_reset = soft;
+  p.v_reset = v_reset;
+  p.surrogate = {kind, default_surrogate_alpha(kind), true};
+  return p;
+}
+
+}  // namespace
+
+void neuron_cases(std::vector<OpCase>& t) {
+  add_spike(t, "spike_rectangular", SurrogateKind::kRectangular, 1.0, true);
+  add_spike(t, "spike_rectangular", SurrogateKind::kRectangular, 1.0, false);
+  add_spike(t, "spike_sigmoid", SurrogateKind::kSigmoid, 4.0, true);
+  add_spike(t, "spike_sigmoid", SurrogateKind::kSigmoid, 4.0, false);
+  add_spike(t, "spike_atan", SurrogateKind::kAtan, 2.0, true);
+  add_spike(t, "spike_atan", SurrogateKind::kAtan, 2.0, false);
+
+  using K = SurrogateKind;
+  add_lif(t, "lif_hard_sigmoid_fixed", lif_params(K::kSigmoid, false), 1, false);
+  add_lif(t, "lif_hard_rect_learnable", lif_params(K::kRectangular, false), 1, true);
+  add_lif(t, "lif_hard_reset_value", lif_params(K::kSigmoid, false, -0.2), 1, true);
+  add_lif(t, "lif_soft_atan_per_channel", lif_params(K::kAtan, true), 3, true);
+  // detach_reset is not the true gradient, so finite differences cannot check it: tests/
+  // test_snn.cpp checks it against an unrolled reference that detaches the same way.
+}
+
+}  // namespace staa::test

@@ -300,4 +300,23 @@ std::string pair_str(const std::array<int64_t, 2>& v) {
   return out.str();
 }
 
+namespace {
+thread_local ForwardObserver forward_observer;
+}  // namespace
+
+Tensor Module::operator()(const Tensor& x) {
+  Tensor y = forward(x);
+  if (forward_observer) forward_observer(*this, x, y);
+  return y;
+}
+
+ForwardObserverGuard::ForwardObserverGuard(ForwardObserver observer)
+    : previous_(std::move(forward_observer)) {
+  forward_observer = std::move(observer);
+}
+
+ForwardObserverGuard::~ForwardObserverGuard() {
+  forward_observer = std::move(previous_);
+}
+
 }  // namespace staa::nn

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -57,7 +58,9 @@ class Module {
 
   // x -> y. The default throws: a module without a one-tensor forward (a plain container) says so.
   virtual Tensor forward(const Tensor& x);
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // forward(x), then the installed ForwardObserver (if any) sees (module, x, y). Containers call
+  // their children this way so that tools see every layer.
+  Tensor operator()(const Tensor& x);
 
   // For printing: the type ("Conv2d") and its arguments ("3, 16, kernel_size=[3,3]").
   virtual std::string type_name() const { return "Module"; }
@@ -132,6 +135,24 @@ class Module {
 };
 
 std::ostream& operator<<(std::ostream& out, const Module& module);
+
+// Sees every module call made through Module::operator() on this thread while installed: the
+// layer tables of tools/summary and the operation counts of the energy tool use it. Costs one
+// branch per call when none is installed.
+using ForwardObserver =
+    std::function<void(const Module& module, const Tensor& input, const Tensor& output)>;
+
+// Installs an observer for its scope (the previous one comes back at the end).
+class ForwardObserverGuard {
+ public:
+  explicit ForwardObserverGuard(ForwardObserver observer);
+  ~ForwardObserverGuard();
+  ForwardObserverGuard(const ForwardObserverGuard&) = delete;
+  ForwardObserverGuard& operator=(const ForwardObserverGuard&) = delete;
+
+ private:
+  ForwardObserver previous_;
+};
 
 // "[a,b]": how layers print kernel sizes, strides and paddings.
 std::string pair_str(const std::array<int64_t, 2>& v);

@@ -1,0 +1,90 @@
+// STAA-LIF (paper §3.1, Eq. 7-14; spec §2): the GC block, the step attention (SA), the
+// time-step random dropout sampler (TSRD) and the neuron that composes them with the learnable
+// position encoding (PE) from differentiable ops. Layer: snn. Invariant: with every module off
+// it computes V = M H + N X, the LIF of tau = 1/N (plain LIF at the initial M, N).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "nn/conv.h"
+#include "nn/norm.h"
+#include "snn/neuron.h"
+
+namespace staa::snn {
+
+// Global context block on a map Y: [B, C, H, W] -> Y + W_v, W_v: [B, C, 1, 1] broadcast over H, W.
+// Weights (1x1 convs, applied as matrix products): conv_k C->1, conv_q C->C/r, LayerNorm(C/r),
+// conv_v C/r->C, all with biases; conv_v starts at zero so the block starts as the identity.
+class GcBlock : public nn::Module {
+ public:
+  GcBlock(int64_t channels, int64_t ratio, GcPool pool, Generator& gen);
+  Tensor forward(const Tensor& y) override;
+  std::string type_name() const override { return "GCBlock"; }
+  std::string extra_repr() const override;
+  // Zeroes conv_v (the identity start); model initialisers call it after re-initialising convs.
+  void zero_output();
+
+ private:
+  int64_t channels_, hidden_;
+  GcPool pool_;
+  std::shared_ptr<nn::Conv2d> conv_k_, conv_q_, conv_v_;
+  std::shared_ptr<nn::LayerNorm> ln_;
+};
+
+// Step attention on the aggregate U: [B, C, H, W] -> U * sigmoid(conv2(relu(conv1(alpha *
+// avgpool(U))))), the convs 1x1 C->C/r->C with biases (Eq. 12).
+class SaBlock : public nn::Module {
+ public:
+  SaBlock(int64_t channels, int64_t ratio, double alpha, Generator& gen);
+  Tensor forward(const Tensor& u) override;
+  std::string type_name() const override { return "SABlock"; }
+  std::string extra_repr() const override;
+
+ private:
+  int64_t channels_, hidden_;
+  double alpha_;
+  std::shared_ptr<nn::Conv2d> conv1_, conv2_;
+};
+
+// The TSRD draws of one layer: u ~ U(0, 1) from its own seeded Philox stream; a step is dropped
+// when u < beta. Counts draws and drops (tests check the fraction against beta).
+class TsrdSampler {
+ public:
+  TsrdSampler(double beta, uint64_t seed) : beta_(beta), gen_(seed) {}
+  // One draw for the whole batch.
+  bool drop();
+  // One draw per sample: mask [B, 1, ..., 1] (ndim dims) of 1 (dropped) and 0.
+  Tensor drop_mask(int64_t batch, int ndim, TensorOptions options);
+  int64_t draws() const { return draws_; }
+  int64_t drops() const { return drops_; }
+
+ private:
+  double beta_;
+  Generator gen_;
+  int64_t draws_ = 0, drops_ = 0;
+};
+
+// Parameters: "pos" [T, C] (PE, zero-init), "M", "N" ([1] or [C]), children "gc1", "gc2", "sa"
+// when on. Input [T, B, C, H, W].
+class StaaLif : public SpikingNeuron {
+ public:
+  StaaLif(int64_t channels, const NeuronOptions& options);
+  Tensor forward_time(const Tensor& x) override;
+  std::string type_name() const override { return "STAA-LIF"; }
+  std::string extra_repr() const override;
+  const TsrdSampler& tsrd() const { return tsrd_; }
+  void zero_gc_outputs();
+
+ private:
+  // The aggregate V of one step from the input X (PE added) and the previous state H.
+  Tensor aggregate(const Tensor& x, const Tensor& h, const Tensor& plain);
+  Tensor channel_view(const Tensor& c, int ndim) const;  // [C] or [1] -> [1, C, 1, ...]
+
+  Tensor pos_, leak_, gain_;
+  std::shared_ptr<GcBlock> gc1_, gc2_;
+  std::shared_ptr<SaBlock> sa_;
+  TsrdSampler tsrd_;
+};
+
+}  // namespace staa::snn

@@ -136,13 +136,16 @@ Tensor StaaLif::channel_view(const Tensor& c, int ndim) const {
   return reshape(c, shape);
 }
 
-Tensor StaaLif::aggregate(const Tensor& x, const Tensor& h, const Tensor& plain) {
-  Tensor u = plain;
+Tensor StaaLif::aggregate(const Tensor& x, const Tensor& h) {
+  Tensor u;
   if (gc1_) {
     const Tensor from_input = (*gc1_)(x);  // GC1 first: its row comes first in tools/summary
     const Tensor from_state = (*gc2_)(h);
-    u = options_.staa.mn_in_gc ? channel_view(gain_, 4) * from_input + channel_view(leak_, 4) * from_state
-                               : from_input + from_state;
+    u = options_.staa.mn_in_gc
+            ? channel_view(gain_, 4) * from_input + channel_view(leak_, 4) * from_state
+            : from_input + from_state;
+  } else {
+    u = channel_view(leak_, 4) * h + channel_view(gain_, 4) * x;  // GC off: the LIF aggregation
   }
   return sa_ ? (*sa_)(u) : u;
 }
@@ -171,7 +174,7 @@ Tensor StaaLif::forward_time(const Tensor& x) {
     if (batch_drop) {
       v = m * h + n * dropped_x;
     } else {
-      v = aggregate(with_pe, h, m * h + n * with_pe);
+      v = aggregate(with_pe, h);
       if (tsrd_on && t > 0 && o.tsrd_granularity == TsrdGranularity::kSample) {
         const Tensor mask = tsrd_.drop_mask(B, 4, {x.dtype(), x.device()});
         v = mask * (m * h + n * dropped_x) + (1.0 - mask) * v;

@@ -77,8 +77,8 @@ class StaaLif : public SpikingNeuron {
   void zero_gc_outputs();
 
  private:
-  // The aggregate V of one step from the input X (PE added) and the previous state H.
-  Tensor aggregate(const Tensor& x, const Tensor& h, const Tensor& plain);
+  // The aggregate V of one step (not dropped) from the input X (PE added) and the state H.
+  Tensor aggregate(const Tensor& x, const Tensor& h);
   Tensor channel_view(const Tensor& c, int ndim) const;  // [C] or [1] -> [1, C, 1, ...]
 
   Tensor pos_, leak_, gain_;

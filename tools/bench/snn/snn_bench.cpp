@@ -1,0 +1,91 @@
+// snn_bench <lif|staa> <train|infer> [reps=5] [batch=32] [T=4]: one ResNet-20 training step
+// (zero_grad, forward, cross-entropy on the mean over T, backward, SGD with momentum 0.9) or one
+// inference forward, at 32x32 and 10 classes, on random data. Prints one line:
+//   staa <neuron> <mode> median_s=<s> images_per_s=<x> peak_rss_mb=<m>
+// run.sh runs it beside the PyTorch model of snn_bench_torch.py. Layer: tools.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "snn/network.h"
+
+using namespace staa;
+
+namespace {
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+struct Sgd {  // momentum 0.9, weight decay 1e-4 on the decay group (the paper's recipe)
+  std::vector<Tensor> params, velocity;
+  std::vector<bool> decay;
+  explicit Sgd(nn::Module& m) {
+    const snn::ParamGroups g = snn::weight_decay_groups(m);
+    for (const Tensor& p : g.decay) params.push_back(p), decay.push_back(true);
+    for (const Tensor& p : g.no_decay) params.push_back(p), decay.push_back(false);
+    for (const Tensor& p : params) velocity.push_back(zeros(p.shape()));
+  }
+  void step(double lr) {
+    NoGradGuard no_grad;
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (!params[i].grad().defined()) continue;
+      Tensor g = params[i].grad();
+      if (decay[i]) add_(g, params[i], 1e-4);
+      mul_(velocity[i], 0.9);
+      add_(velocity[i], g);
+      add_(params[i], velocity[i], -lr);
+    }
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: snn_bench <lif|staa> <train|infer> [reps] [batch] [T]\n");
+    return 2;
+  }
+  const std::string neuron = argv[1], mode = argv[2];
+  const int reps = argc > 3 ? std::stoi(argv[3]) : 5;
+  const int64_t batch = argc > 4 ? std::stoll(argv[4]) : 32;
+  const int64_t T = argc > 5 ? std::stoll(argv[5]) : 4;
+  snn::ModelOptions o;
+  o.neuron.time_steps = T;
+  o.neuron.kind = neuron == "staa" ? snn::NeuronKind::kStaa : snn::NeuronKind::kLif;
+  auto model = snn::make_model("resnet20", o);
+  Sgd sgd(*model);
+  Generator gen(1);
+  const Tensor x = uniform({batch, 3, 32, 32}, -1, 1, gen);
+  std::vector<int64_t> labels(batch);
+  for (int64_t i = 0; i < batch; ++i) labels[i] = i % 10;
+  const Tensor y = from_vector(labels, {batch});
+  if (mode == "infer") model->eval();
+  std::vector<double> times;
+  for (int r = 0; r < reps + 1; ++r) {  // the first run warms the allocator up
+    const auto start = std::chrono::steady_clock::now();
+    if (mode == "train") {
+      model->zero_grad();
+      const Tensor loss = snn::mean_over_time_loss(model->forward_steps(x), y);
+      backward(loss);
+      sgd.step(0.1);
+    } else {
+      NoGradGuard no_grad;
+      model->forward(x);
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (r > 0) times.push_back(s);
+  }
+  std::sort(times.begin(), times.end());
+  const double median = times[times.size() / 2];
+  std::printf("staa %s %s median_s=%.4f images_per_s=%.2f peak_rss_mb=%.0f\n", neuron.c_str(),
+              mode.c_str(), median, static_cast<double>(batch) / median, peak_rss_mb());
+  return 0;
+}

@@ -5,6 +5,7 @@
 // per-channel gradients of m and n are summed per item in double, then per channel, in item order
 // (deterministic whatever the thread count).
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "tensor/cpu/cpu_backend.h"
@@ -33,32 +34,26 @@ std::vector<Item> lif_items(const LifLayout& l) {
 template <typename T>
 struct StepParams {
   T m, n, bias, threshold, v_reset, alpha;
-  bool soft, detach, primitive;
-  SurrogateKind kind;
+  bool soft, detach;
 };
 
 template <typename T>
 StepParams<T> step_params(const LifParams& p, T m, T n) {
   const T r = static_cast<T>(p.v_reset);
-  return {m,        n,
-          (T(1) - m) * r,
-          static_cast<T>(p.threshold),
-          r,
-          static_cast<T>(p.surrogate.alpha),
-          p.soft_reset,
-          p.detach_reset,
-          p.surrogate.primitive,
-          p.surrogate.kind};
+  return {m, n, (T(1) - m) * r, static_cast<T>(p.threshold), r, static_cast<T>(p.surrogate.alpha),
+          p.soft_reset, p.detach_reset};
 }
 
-// H after the reset, from the membrane V and its spike S.
+// H after the reset, from the membrane V and its spike S, written as one select so that the
+// loops vectorise: H = V - S (soft ? v_th : V - v_reset).
 template <typename T>
 inline T reset(T v, T s, const StepParams<T>& q) {
-  return q.soft ? v - q.threshold * s : v * (T(1) - s) + q.v_reset * s;
+  return v - s * (q.soft ? q.threshold : v - q.v_reset);
 }
 
-// x, spikes, membrane: the item's run at step 0; step stride `stride`.
-template <typename T>
+// The surrogate and the mode are template arguments: the inner loops then have no branches on
+// them and vectorise. x, spikes, membrane: the item's run at step 0; step stride `stride`.
+template <typename T, SurrogateKind K, bool Primitive, bool Store>
 void lif_forward_item(const T* x, T* spikes, T* membrane, int64_t count, int64_t steps,
                       int64_t stride, const StepParams<T>& q) {
   T h[kRun];
@@ -66,12 +61,12 @@ void lif_forward_item(const T* x, T* spikes, T* membrane, int64_t count, int64_t
   for (int64_t t = 0; t < steps; ++t) {
     const T* xt = x + t * stride;
     T* st = spikes + t * stride;
-    T* vt = membrane ? membrane + t * stride : nullptr;
+    T* vt = Store ? membrane + t * stride : nullptr;
     for (int64_t i = 0; i < count; ++i) {
       const T v = q.m * h[i] + q.n * xt[i] + q.bias;
-      const T s = spike_forward(v - q.threshold, q.kind, q.alpha, q.primitive);
+      const T s = spike_forward(v - q.threshold, K, q.alpha, Primitive);
       st[i] = s;
-      if (vt) vt[i] = v;
+      if (Store) vt[i] = v;
       h[i] = reset(v, s, q);
     }
   }
@@ -81,44 +76,65 @@ struct GradSums {
   double leak = 0, gain = 0;
 };
 
-// Reverse recurrence of one run (see backend.h); x only when the gain gradient is wanted.
-template <typename T>
+// Reverse recurrence of one run (see backend.h). Sums: the leak / gain gradients are wanted
+// (x is read only with gain); they accumulate per neuron, then once over the run in double.
+template <typename T, SurrogateKind K, bool Primitive, bool Sums>
 GradSums lif_backward_item(const T* x, const T* membrane, const T* grad_spikes, T* grad_x,
                            int64_t count, int64_t steps, int64_t stride, const StepParams<T>& q) {
-  T grad_h[kRun];
+  T grad_h[kRun], leak[kRun], gain[kRun];
   std::fill(grad_h, grad_h + count, T(0));
-  GradSums sums;
+  if (Sums) std::fill(leak, leak + count, T(0)), std::fill(gain, gain + count, T(0));
+  const T dh_ds_soft = q.detach ? T(0) : -q.threshold;
   for (int64_t t = steps - 1; t >= 0; --t) {
     const T* vt = membrane + t * stride;
-    const T* prev = t > 0 ? membrane + (t - 1) * stride : nullptr;
     const T* gs = grad_spikes + t * stride;
     T* gx = grad_x + t * stride;
-    double leak = 0, gain = 0;
     for (int64_t i = 0; i < count; ++i) {
       const T v = vt[i];
-      const T s = spike_forward(v - q.threshold, q.kind, q.alpha, q.primitive);
-      const T ds = spike_grad(v - q.threshold, q.kind, q.alpha);
-      const T dh_ds = q.detach ? T(0) : (q.soft ? -q.threshold : q.v_reset - v);
+      const T s = spike_forward(v - q.threshold, K, q.alpha, Primitive);
+      const T ds = spike_grad(v - q.threshold, K, q.alpha);
+      const T dh_ds = q.soft ? dh_ds_soft : (q.detach ? T(0) : q.v_reset - v);
       const T dh_dv = q.soft ? T(1) : T(1) - s;
       const T gv = (gs[i] + grad_h[i] * dh_ds) * ds + grad_h[i] * dh_dv;
       gx[i] = q.n * gv;
       grad_h[i] = q.m * gv;
-      const T h_prev = prev ? reset(prev[i], spike_forward(prev[i] - q.threshold, q.kind, q.alpha,
-                                                           q.primitive),
-                                    q)
-                            : T(0);
-      leak += static_cast<double>(gv) * (h_prev - q.v_reset);
-      if (x) gain += static_cast<double>(gv) * x[t * stride + i];
+      if (Sums) {
+        T h_prev = T(0);  // H[-1] = 0
+        if (t > 0) {
+          const T vp = vt[i - stride];
+          h_prev = reset(vp, spike_forward(vp - q.threshold, K, q.alpha, Primitive), q);
+        }
+        leak[i] += gv * (h_prev - q.v_reset);
+        if (x) gain[i] += gv * x[t * stride + i];
+      }
     }
-    sums.leak += leak;
-    sums.gain += gain;
   }
+  GradSums sums;
+  if (Sums)
+    for (int64_t i = 0; i < count; ++i) sums.leak += leak[i], sums.gain += gain[i];
   return sums;
 }
 
 template <typename T>
 T coefficient(const Tensor& c, int64_t channel) {
   return c.numel() == 1 ? c.data<T>()[0] : c.data<T>()[channel];
+}
+
+// Calls f(std::integral_constant<SurrogateKind, K>, std::bool_constant<Primitive>).
+template <typename F>
+void dispatch_surrogate(const Surrogate& s, F&& f) {
+  auto with_kind = [&](auto kind) {
+    if (s.primitive) f(kind, std::true_type{});
+    else f(kind, std::false_type{});
+  };
+  switch (s.kind) {
+    case SurrogateKind::kRectangular:
+      return with_kind(std::integral_constant<SurrogateKind, SurrogateKind::kRectangular>{});
+    case SurrogateKind::kSigmoid:
+      return with_kind(std::integral_constant<SurrogateKind, SurrogateKind::kSigmoid>{});
+    case SurrogateKind::kAtan:
+      return with_kind(std::integral_constant<SurrogateKind, SurrogateKind::kAtan>{});
+  }
 }
 
 }  // namespace
@@ -136,8 +152,16 @@ void CpuBackend::lif_forward(const Tensor& x, const Tensor& leak, const Tensor& 
       const Item& it = items[k];
       const auto q = step_params<T>(p, coefficient<T>(leak, it.channel),
                                     coefficient<T>(gain, it.channel));
-      lif_forward_item(x.data<T>() + it.begin, spikes.data<T>() + it.begin,
-                       v ? v + it.begin : nullptr, it.count, l.steps, stride, q);
+      dispatch_surrogate(p.surrogate, [&](auto kind, auto primitive) {
+        const T* xs = x.data<T>() + it.begin;
+        T* s = spikes.data<T>() + it.begin;
+        if (v)
+          lif_forward_item<T, kind(), primitive(), true>(xs, s, v + it.begin, it.count, l.steps,
+                                                         stride, q);
+        else
+          lif_forward_item<T, kind(), primitive(), false>(xs, s, nullptr, it.count, l.steps,
+                                                          stride, q);
+      });
     }
   });
 }
@@ -152,14 +176,24 @@ void CpuBackend::lif_backward(const Tensor& x, const Tensor& membrane, const Ten
     const int64_t stride = l.neurons();
     const T* xs = grad_gain.defined() ? x.data<T>() : nullptr;
     std::vector<GradSums> sums(items.size());
+    const bool want_sums = grad_leak.defined() || grad_gain.defined();
 #pragma omp parallel for schedule(static) if (stride * l.steps > kParallelGrain)
     for (size_t k = 0; k < items.size(); ++k) {
       const Item& it = items[k];
       const auto q = step_params<T>(p, coefficient<T>(leak, it.channel),
                                     coefficient<T>(gain, it.channel));
-      sums[k] = lif_backward_item(xs ? xs + it.begin : nullptr, membrane.data<T>() + it.begin,
-                                  grad_spikes.data<T>() + it.begin, grad_x.data<T>() + it.begin,
-                                  it.count, l.steps, stride, q);
+      const T* xk = xs ? xs + it.begin : nullptr;
+      const T* vk = membrane.data<T>() + it.begin;
+      const T* gk = grad_spikes.data<T>() + it.begin;
+      T* gxk = grad_x.data<T>() + it.begin;
+      dispatch_surrogate(p.surrogate, [&](auto kind, auto primitive) {
+        if (want_sums)
+          sums[k] = lif_backward_item<T, kind(), primitive(), true>(xk, vk, gk, gxk, it.count,
+                                                                    l.steps, stride, q);
+        else
+          sums[k] = lif_backward_item<T, kind(), primitive(), false>(xk, vk, gk, gxk, it.count,
+                                                                     l.steps, stride, q);
+      });
     }
     const int64_t coefficients = std::max(leak.numel(), gain.numel());
     std::vector<double> leak_sum(coefficients, 0.0), gain_sum(coefficients, 0.0);

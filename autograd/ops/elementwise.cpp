@@ -67,7 +67,15 @@ Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_pair(name, a, b);
   Tensor out = empty_as(broadcast_shapes(name, a.shape(), b.shape()), a);
   backend_of(a).binary(op, a, b, out);
-  if (!is_compare_op(op) && needs_record({&a, &b})) {
+  if ((op == BinaryOp::add || op == BinaryOp::sub) && needs_record({&a, &b})) {
+    // d(a +- b) = g, +-g: no values needed, so nothing is saved (residual sums stay cheap).
+    record(op_id(op), {a, b}, out, {},
+           [op](const BackwardContext& ctx, const Tensor& g, std::vector<Tensor>& gi) {
+             if (ctx.needs_grad(0)) gi[0] = sum_to(g, ctx.input_shape(0));
+             if (ctx.needs_grad(1))
+               gi[1] = sum_to(op == BinaryOp::sub ? neg(g) : g, ctx.input_shape(1));
+           });
+  } else if (!is_compare_op(op) && needs_record({&a, &b})) {
     record(op_id(op), {a, b}, out, {a.detach(), b.detach()},
            [op](const BackwardContext& ctx, const Tensor& g, std::vector<Tensor>& gi) {
              const Tensor& sa = ctx.saved(0);

@@ -113,6 +113,15 @@ const std::vector<ConvCase>& fast_path_cases() {
       {"shared_gemm_deep_columns", {3, 128, 4, 4}, {4, 128, 3, 3}, opts({1, 1}, {1, 1})},
       {"batched_1x1_stride3", {5, 16, 17, 17}, {24, 16, 1, 1}, opts({3, 3}, {0, 0})},
       {"odd_stride2_non_square", {6, 5, 15, 11}, {7, 5, 3, 2}, opts({2, 3}, {1, 0}, {1, 2})},
+      // Implicit GEMM (f32, groups 1): a plane above half a chunk runs one image per GEMM.
+      {"implicit_large_plane", {2, 16, 33, 33}, {5, 16, 3, 3}, opts({1, 1}, {1, 1})},
+      {"implicit_batch1", {1, 16, 6, 6}, {8, 16, 3, 3}, opts({1, 1}, {1, 1})},
+      {"implicit_4px_rows", {5, 16, 4, 4}, {24, 16, 3, 3}, opts({1, 1}, {1, 1})},
+      {"implicit_odd_positions", {7, 16, 5, 5}, {9, 16, 3, 3}, opts({1, 1}, {1, 1})},
+      {"implicit_dilated_uneven_pad", {3, 16, 9, 7}, {6, 16, 3, 2}, opts({1, 1}, {2, 1}, {2, 1})},
+      {"implicit_pad_past_kernel", {2, 16, 5, 5}, {4, 16, 1, 1}, opts({1, 1}, {1, 1})},
+      {"implicit_1x1_stride2", {3, 16, 8, 8}, {8, 16, 1, 1}, opts({2, 2}, {0, 0})},
+      {"implicit_unpadded_3x3", {4, 16, 7, 6}, {4, 16, 3, 3}, opts({1, 1}, {0, 0})},
   };
   return cases;
 }

@@ -8,10 +8,12 @@
 // smaller planes batch images into one GEMM with a copy to / from NCHW. tools/bench/conv/NOTES.md.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include <omp.h>
 
+#include "tensor/cpu/conv_implicit.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/gemm.h"
 
@@ -76,26 +78,16 @@ ConvPlan plan_conv(const Conv2dGeometry& g, size_t elem) {
   return p;
 }
 
-// Valid output range [lo, hi) along one axis for kernel tap k: 0 <= o * s - p + k * d < size.
-void valid_range(int64_t out, int64_t size, int64_t s, int64_t p, int64_t kd, int64_t& lo,
-                 int64_t& hi) {
-  const int64_t shift = p - kd;  // o * s >= shift and o * s < size + shift
-  lo = shift > 0 ? (shift + s - 1) / s : 0;
-  hi = size + shift > 0 ? (size + shift + s - 1) / s : 0;
-  lo = std::min(lo, out);
-  hi = std::clamp(hi, lo, out);
-}
-
 // The KH * KW rows of one input channel of one image.
 // x: [H, W] (one plane), col: [KH * KW, ld] (this plane's rows, at the image's first column)
 template <typename T>
 void im2col_plane(const T* x, const Conv2dGeometry& g, T* col, int64_t ld) {
   for (int64_t i = 0; i < g.kh; ++i) {
     int64_t oh_lo, oh_hi;
-    valid_range(g.out_h, g.h, g.stride_h, g.pad_h, i * g.dil_h, oh_lo, oh_hi);
+    conv_valid_range(g.out_h, g.h, g.stride_h, g.pad_h, i * g.dil_h, oh_lo, oh_hi);
     for (int64_t j = 0; j < g.kw; ++j) {
       int64_t ow_lo, ow_hi;
-      valid_range(g.out_w, g.w, g.stride_w, g.pad_w, j * g.dil_w, ow_lo, ow_hi);
+      conv_valid_range(g.out_w, g.w, g.stride_w, g.pad_w, j * g.dil_w, ow_lo, ow_hi);
       T* row = col + (i * g.kw + j) * ld;
       std::fill(row, row + oh_lo * g.out_w, T(0));
       for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
@@ -123,10 +115,10 @@ void col2im_plane(const T* col, const Conv2dGeometry& g, int64_t ld, T* x) {
   std::fill(x, x + g.in_plane(), T(0));
   for (int64_t i = 0; i < g.kh; ++i) {
     int64_t oh_lo, oh_hi;
-    valid_range(g.out_h, g.h, g.stride_h, g.pad_h, i * g.dil_h, oh_lo, oh_hi);
+    conv_valid_range(g.out_h, g.h, g.stride_h, g.pad_h, i * g.dil_h, oh_lo, oh_hi);
     for (int64_t j = 0; j < g.kw; ++j) {
       int64_t ow_lo, ow_hi;
-      valid_range(g.out_w, g.w, g.stride_w, g.pad_w, j * g.dil_w, ow_lo, ow_hi);
+      conv_valid_range(g.out_w, g.w, g.stride_w, g.pad_w, j * g.dil_w, ow_lo, ow_hi);
       const T* row = col + (i * g.kw + j) * ld;
       for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
         const T* in = row + oh * g.out_w;
@@ -309,6 +301,17 @@ void conv_backward_bias(const T* gy, const Conv2dGeometry& g, T* gb) {
   }
 }
 
+// The implicit-GEMM backward-weight where it applies (float, groups == 1); false otherwise.
+template <typename T>
+bool fast_backward_weight(const T* gy, const T* x, const Conv2dGeometry& g, T* gw) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (!conv_implicit_supported(g)) return false;
+    conv_backward_weight_implicit(gy, x, g, gw);
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void CpuBackend::conv2d(const Tensor& x, const Tensor& w, const Tensor& bias,
@@ -317,6 +320,10 @@ void CpuBackend::conv2d(const Tensor& x, const Tensor& w, const Tensor& bias,
   dispatch_float(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
+    if constexpr (std::is_same_v<T, float>) {
+      if (conv_implicit_supported(g))
+        return conv_forward_implicit(x.data<T>(), w.data<T>(), b, g, y.data<T>());
+    }
     conv_forward(x.data<T>(), w.data<T>(), b, g, plan_conv(g, sizeof(T)), y.data<T>());
   });
 }
@@ -330,6 +337,10 @@ void CpuBackend::conv2d_backward_data(const Tensor& grad_y, const Tensor& w,
       std::fill(grad_x.data<T>(), grad_x.data<T>() + grad_x.numel(), T(0));
       return;
     }
+    if constexpr (std::is_same_v<T, float>) {
+      if (conv_backward_data_implicit_supported(g))
+        return conv_backward_data_implicit(grad_y.data<T>(), w.data<T>(), g, grad_x.data<T>());
+    }
     conv_backward_data(grad_y.data<T>(), w.data<T>(), g, plan_conv(g, sizeof(T)), grad_x.data<T>());
   });
 }
@@ -342,7 +353,7 @@ void CpuBackend::conv2d_backward_weight(const Tensor& grad_y, const Tensor& x,
     if (grad_w.defined() && grad_w.numel() > 0) {
       if (grad_y.numel() == 0) {
         std::fill(grad_w.data<T>(), grad_w.data<T>() + grad_w.numel(), T(0));
-      } else {
+      } else if (!fast_backward_weight(grad_y.data<T>(), x.data<T>(), g, grad_w.data<T>())) {
         conv_backward_weight(grad_y.data<T>(), x.data<T>(), g, plan_conv(g, sizeof(T)),
                              grad_w.data<T>());
       }

@@ -15,10 +15,6 @@
 #include <sys/mman.h>
 #endif
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
 #include "tensor/cpu/gemm_kernels.h"
 #include "tensor/error.h"
 
@@ -94,11 +90,6 @@ struct Problem {
   T alpha, beta;
 };
 
-// Cache blocks for one problem: rows of A per packed block, depth per slab, columns per B panel.
-struct Blocking {
-  int64_t mc, kc, nc;
-};
-
 // Packed panels: panel q holds lines [q * W, q * W + W) of a region, kc steps of W values each
 // (zero padded past the region's last line). Step p of line l is src[p * ld + l] when the lines are
 // contiguous (op(B) untransposed, op(A) transposed), src[l * ld + p] when the steps are.
@@ -126,29 +117,6 @@ void pack_rows(const T* src, int64_t ld, int64_t lines, int64_t kc, T* dst) {
     }
   }
 }
-
-#if defined(__AVX2__)
-// dst[q * dst_stride + l] = src[l * ld + q] for an 8 x 8 block (lines l, steps q).
-inline void transpose_8x8(const float* src, int64_t ld, float* dst, int64_t dst_stride) {
-  __m256 r[8], t[8];
-  for (int l = 0; l < 8; ++l) r[l] = _mm256_loadu_ps(src + l * ld);
-  for (int l = 0; l < 8; l += 2) {
-    t[l] = _mm256_unpacklo_ps(r[l], r[l + 1]);
-    t[l + 1] = _mm256_unpackhi_ps(r[l], r[l + 1]);
-  }
-  for (int h = 0; h < 2; ++h) {
-    for (int g = 0; g < 2; ++g) {  // g: line groups {0..3}, {4..7} -> r[4g + ...]
-      const __m256 lo = t[4 * g + h], hi = t[4 * g + 2 + h];
-      r[4 * g + 2 * h] = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
-      r[4 * g + 2 * h + 1] = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
-    }
-  }
-  for (int q = 0; q < 4; ++q) {
-    _mm256_store_ps(dst + q * dst_stride, _mm256_permute2f128_ps(r[q], r[4 + q], 0x20));
-    _mm256_store_ps(dst + (q + 4) * dst_stride, _mm256_permute2f128_ps(r[q], r[4 + q], 0x31));
-  }
-}
-#endif
 
 // Steps contiguous: one panel at a time; float uses 8 x 8 register transposes where it can.
 template <typename T, int W>
@@ -238,11 +206,11 @@ void macro_kernel(const GemmKernel<T>& kern, const Problem<T>& pr, const T* a_bl
 
 // The kernel's cache blocks, evened out so that no dimension ends in a sliver of a block.
 template <typename T>
-Blocking choose_blocking(const GemmKernel<T>& kern, const Problem<T>& pr) {
+Blocking choose_blocking(const GemmKernel<T>& kern, int64_t m, int64_t n, int64_t k) {
   Blocking bl;
-  bl.kc = ceil_div(pr.k, ceil_div(pr.k, kern.kc));
-  bl.mc = round_up(ceil_div(pr.m, ceil_div(pr.m, kern.mc)), kern.mr);
-  bl.nc = round_up(ceil_div(pr.n, ceil_div(pr.n, kern.nc)), kern.nr);
+  bl.kc = ceil_div(k, ceil_div(k, kern.kc));
+  bl.mc = round_up(ceil_div(m, ceil_div(m, kern.mc)), kern.mr);
+  bl.nc = round_up(ceil_div(n, ceil_div(n, kern.nc)), kern.nr);
   return bl;
 }
 
@@ -251,7 +219,7 @@ Blocking choose_blocking(const GemmKernel<T>& kern, const Problem<T>& pr) {
 // first slab applies the caller's beta, later slabs accumulate (beta = 1).
 template <typename T>
 void gemm_serial(const GemmKernel<T>& kern, const Problem<T>& pr) {
-  const Blocking bl = choose_blocking(kern, pr);
+  const Blocking bl = choose_blocking(kern, pr.m, pr.n, pr.k);
   Workspace& ws = thread_workspace();
   T* a_block = ws.a.get<T>(bl.mc * bl.kc);
   T* b_panel = ws.b.get<T>(bl.kc * bl.nc);
@@ -368,6 +336,8 @@ constexpr SgemmKernel kGenericSgemm{"generic", 4, 16, 128, 256, 2048, micro_gene
 constexpr GemmKernel<double> kGenericDgemm{
     "generic", 4, 8, 96, 256, 1024, micro_generic<double, 4, 8>};
 
+}  // namespace
+
 const SgemmKernel& chosen_sgemm_kernel() {
   static const SgemmKernel* const chosen = [] {
     const SgemmKernel* kernels[3];
@@ -377,7 +347,40 @@ const SgemmKernel& chosen_sgemm_kernel() {
   return *chosen;
 }
 
-}  // namespace
+Blocking sgemm_blocking(const SgemmKernel& kern, int64_t m, int64_t n, int64_t k) {
+  return choose_blocking(kern, m, n, k);
+}
+
+void sgemm_pack_panels(int width, const float* src, int64_t ld, bool lines_contiguous,
+                       int64_t lines, int64_t depth, float* dst) {
+  pack_panels(width, src, ld, lines_contiguous, lines, depth, dst);
+}
+
+// gemm_serial's loop nest with the packing left to the sources.
+void sgemm_from_panels(const SgemmKernel& kern, int64_t m, int64_t n, int64_t k,
+                       const PanelSource& a, const PanelSource& b, float beta, float* c,
+                       int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) return scale_c(m, n, beta, c, ldc);
+  const Blocking bl = choose_blocking(kern, m, n, k);
+  Workspace& ws = thread_workspace();
+  float* a_block = ws.a.get<float>(bl.mc * bl.kc);
+  float* b_panel = ws.b.get<float>(bl.kc * bl.nc);
+  Problem<float> pr{{nullptr, 0, false}, {nullptr, 0, false}, c, ldc, m, n, k, 1.0f, beta};
+  for (int64_t jc = 0; jc < n; jc += bl.nc) {
+    const int64_t nc = std::min(bl.nc, n - jc);
+    for (int64_t pc = 0; pc < k; pc += bl.kc) {
+      const int64_t kc = std::min(bl.kc, k - pc);
+      const float* b_packed = b.panels(jc, nc, pc, kc, b_panel);
+      const float step_beta = pc == 0 ? beta : 1.0f;
+      for (int64_t ic = 0; ic < m; ic += bl.mc) {
+        const int64_t mc = std::min(bl.mc, m - ic);
+        const float* a_packed = a.panels(ic, mc, pc, kc, a_block);
+        macro_kernel(kern, pr, a_packed, b_packed, ic, mc, jc, nc, kc, step_beta);
+      }
+    }
+  }
+}
 
 const SgemmKernel* sgemm_generic_kernel() {
   return &kGenericSgemm;

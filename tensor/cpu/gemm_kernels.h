@@ -8,6 +8,10 @@
 
 #include <cstdint>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 namespace staa::cpu::gemm_detail {
 
 // a_panel: [kc, mr] packed, b_panel: [kc, nr] packed, c: [rows, cols] with row stride ldc.
@@ -47,5 +51,68 @@ int runnable_sgemm_kernels(const SgemmKernel* out[3]);
 void sgemm_with_kernel(const SgemmKernel& kernel, bool trans_a, bool trans_b, int64_t m, int64_t n,
                        int64_t k, float alpha, const float* a, int64_t lda, const float* b,
                        int64_t ldb, float beta, float* c, int64_t ldc);
+
+#if defined(__AVX2__)
+// dst[q * dst_stride + l] = r[l][q] for an 8 x 8 block held in registers (r is clobbered).
+inline void transpose_8x8_regs(__m256 r[8], float* dst, int64_t dst_stride) {
+  __m256 t[8];
+  for (int l = 0; l < 8; l += 2) {
+    t[l] = _mm256_unpacklo_ps(r[l], r[l + 1]);
+    t[l + 1] = _mm256_unpackhi_ps(r[l], r[l + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {
+    for (int g = 0; g < 2; ++g) {  // g: line groups {0..3}, {4..7} -> r[4g + ...]
+      const __m256 lo = t[4 * g + h], hi = t[4 * g + 2 + h];
+      r[4 * g + 2 * h] = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
+      r[4 * g + 2 * h + 1] = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
+    }
+  }
+  for (int q = 0; q < 4; ++q) {
+    _mm256_store_ps(dst + q * dst_stride, _mm256_permute2f128_ps(r[q], r[4 + q], 0x20));
+    _mm256_store_ps(dst + (q + 4) * dst_stride, _mm256_permute2f128_ps(r[q], r[4 + q], 0x31));
+  }
+}
+
+// dst[q * dst_stride + l] = src[l * ld + q] for an 8 x 8 block (lines l, steps q).
+inline void transpose_8x8(const float* src, int64_t ld, float* dst, int64_t dst_stride) {
+  __m256 r[8];
+  for (int l = 0; l < 8; ++l) r[l] = _mm256_loadu_ps(src + l * ld);
+  transpose_8x8_regs(r, dst, dst_stride);
+}
+#endif
+
+// The kernel sgemm uses on this machine (the first of runnable_sgemm_kernels).
+const SgemmKernel& chosen_sgemm_kernel();
+
+// Cache blocks for one problem: rows of A per packed block, depth per slab, columns per B panel.
+// mc depends only on m, kc only on k, nc only on n (callers that pre-pack rely on it).
+struct Blocking {
+  int64_t mc, kc, nc;
+};
+Blocking sgemm_blocking(const SgemmKernel& kernel, int64_t m, int64_t n, int64_t k);
+
+// Packs lines [0, lines) x depth [0, depth) of a matrix into width-wide micro-panels:
+// dst: [ceil(lines / width), depth, width], zero past the last line. Step p of line l is
+// src[p * ld + l] when lines_contiguous, else src[l * ld + p].
+void sgemm_pack_panels(int width, const float* src, int64_t ld, bool lines_contiguous,
+                       int64_t lines, int64_t depth, float* dst);
+
+// Packed micro-panels of one GEMM operand on demand: lines [l0, l0 + lines) (rows of op(A) or
+// columns of op(B)), depth [p0, p0 + depth), in the layout of sgemm_pack_panels with the kernel's
+// mr (A) or nr (B). Writes them to buf (room for the block of sgemm_blocking) and returns buf, or
+// returns panels it already holds. l0 is a multiple of the width; calls come from one thread.
+class PanelSource {
+ public:
+  virtual ~PanelSource() = default;
+  virtual const float* panels(int64_t l0, int64_t lines, int64_t p0, int64_t depth,
+                              float* buf) const = 0;
+};
+
+// C = A B + beta * C on the calling thread (the loop nest of sgemm), A: [m, k] and B: [k, n]
+// packed by their sources (implicit GEMM: im2col fused into packing, pre-packed weights).
+// c: [m, n] with row stride ldc; beta == 0 never reads C.
+void sgemm_from_panels(const SgemmKernel& kernel, int64_t m, int64_t n, int64_t k,
+                       const PanelSource& a, const PanelSource& b, float beta, float* c,
+                       int64_t ldc);
 
 }  // namespace staa::cpu::gemm_detail

@@ -3,6 +3,8 @@
 // random cotangent). Prints one line per shape, `ours <name> <fwd_seconds> <fwdbwd_seconds>`
 // (medians after warm-up), which run.sh merges with PyTorch's lines; see NOTES.md here.
 // Usage: conv_bench <shapes.txt> [reps] [batch]   (threads: OMP_NUM_THREADS)
+// CONV_PASSES=1: instead, each backend pass alone (forward, backward-data, backward-weight) as
+// `pass <name> <fwd_s> <bwd_data_s> <bwd_weight_s>` and GFLOP/s, to see where the time goes.
 #include <omp.h>
 #include <time.h>
 
@@ -16,6 +18,8 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "tensor/backend.h"
+#include "tensor/ops/conv.h"
 
 namespace {
 
@@ -73,6 +77,26 @@ double time_median(int reps, Fn&& run) {
   return median(times);
 }
 
+// Times the three backend passes of one shape separately and prints them with GFLOP/s.
+void time_passes(const ConvShape& s, const staa::Tensor& x, const staa::Tensor& w,
+                 const staa::Tensor& cot, int reps) {
+  const staa::Conv2dGeometry g = staa::make_conv2d_geometry(
+      x.shape(), w.shape(), {s.stride, s.stride}, {s.pad, s.pad}, {1, 1}, 1);
+  staa::Backend& be = staa::backend_of(x);
+  staa::Tensor y = staa::Tensor::empty(g.out_shape(), x.dtype());
+  staa::Tensor gx = staa::Tensor::empty(x.shape(), x.dtype());
+  staa::Tensor gw = staa::Tensor::empty(w.shape(), x.dtype());
+  staa::Tensor none;
+  const double fwd = time_median(reps, [&] { be.conv2d(x, w, none, g, y); });
+  const double data = time_median(reps, [&] { be.conv2d_backward_data(cot, w, g, gx); });
+  const double weight = time_median(reps, [&] { be.conv2d_backward_weight(cot, x, g, gw, none); });
+  const double gflop =
+      2e-9 * double(g.n) * double(g.out_plane()) * double(g.c_out) * double(g.c_in * g.kh * g.kw);
+  std::printf("pass %s %.6f %.6f %.6f  GFLOP/s fwd %.1f data %.1f weight %.1f\n", s.name.c_str(),
+              fwd, data, weight, gflop / fwd, gflop / data, gflop / weight);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,6 +122,10 @@ int main(int argc, char** argv) {
     {
       staa::NoGradGuard no_grad;
       cot = staa::normal(staa::conv2d(x, w, staa::Tensor(), o).shape(), 0, 1, gen);
+    }
+    if (std::getenv("CONV_PASSES") != nullptr) {
+      time_passes(s, x, w, cot, reps);
+      continue;
     }
     const double fwd = time_median(reps, [&] {
       staa::NoGradGuard no_grad;

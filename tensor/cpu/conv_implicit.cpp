@@ -1,0 +1,353 @@
+// Float conv2d as implicit GEMM on the blocked sgemm loop nest (gemm_detail::sgemm_from_panels).
+// Layer: tensor/cpu. The column matrix cols [C_in KH KW, positions] is never stored: each GEMM
+// panel of it is packed straight from x (im2col fused into packing). Forward: y_n = W cols(x_n),
+// W packed once per call and shared by the threads. Backward-data (stride 1): the forward of
+// grad_y with the flipped, transposed weights. Backward-weight: grad_W = G cols^T over all images.
+// Derivations: autograd/ops/conv.cpp; plans and measurements: tools/bench/conv/NOTES.md.
+#include "tensor/cpu/conv_implicit.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "tensor/cpu/gemm_kernels.h"
+#include "tensor/tensor.h"
+
+namespace staa::cpu {
+namespace {
+
+using gemm_detail::PanelSource;
+using gemm_detail::SgemmKernel;
+
+// Columns per GEMM call on small planes (images batched, output copied to NCHW); planes larger
+// than half of it run one image per call straight into y.
+constexpr int64_t kChunkColumns = 2048;
+
+// Backward-data runs implicit only with at least this many input channels (its GEMM's rows).
+constexpr int64_t kMinDataChannels = 16;
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+int64_t round_up(int64_t a, int64_t b) {
+  return ceil_div(a, b) * b;
+}
+
+// Per-thread scratch that only grows; one slot per simultaneous use.
+enum ScratchSlot { kPaddedSlot, kColumnSlot, kRowSlot, kSlots };
+template <typename T>
+T* thread_scratch(ScratchSlot slot, int64_t count) {
+  static thread_local std::vector<T> buffers[kSlots];
+  std::vector<T>& buf = buffers[slot];
+  if (static_cast<int64_t>(buf.size()) < count) buf.resize(static_cast<size_t>(count));
+  return buf.data();
+}
+
+int team_size() {
+  return omp_in_parallel() ? 1 : omp_get_max_threads();
+}
+
+// The images of one chunk, zero padded, with the offset tables that turn the column matrix into
+// a gather: cols[r][t] = data[row[r] + col[t]] for row r = (c, i, j) and column t = (image, oh,
+// ow) of the chunk. Both tables run on to whole micro-panels with offset 0.
+struct ChunkTaps {
+  const float* data;   // [count, C_in, H + 2 ph, W + 2 pw]
+  const int32_t* row;  // [C_in KH KW]: c Hp Wp + i dh Wp + j dw
+  const int32_t* col;  // [count P]: image C_in Hp Wp + oh sh Wp + ow sw
+};
+
+// Zero-padded copy of `planes` planes. x: [planes, H, W], out: [planes, H + 2 ph, W + 2 pw]
+void pad_planes(const float* x, const Conv2dGeometry& g, int64_t planes, float* out) {
+  const int64_t wp = g.w + 2 * g.pad_w, plane = (g.h + 2 * g.pad_h) * wp;
+  for (int64_t q = 0; q < planes; ++q, out += plane) {
+    std::fill(out, out + g.pad_h * wp, 0.0f);
+    for (int64_t h = 0; h < g.h; ++h) {
+      float* line = out + (h + g.pad_h) * wp;
+      std::fill(line, line + g.pad_w, 0.0f);
+      std::memcpy(line + g.pad_w, x + (q * g.h + h) * g.w, g.w * sizeof(float));
+      std::fill(line + g.pad_w + g.w, line + wp, 0.0f);
+    }
+    std::fill(out + (g.pad_h + g.h) * wp, out + plane, 0.0f);
+  }
+}
+
+// The ChunkTaps of images [n0, n0 + count), in this thread's scratch. x: [N, C_in, H, W];
+// width: the micro-panel width the tables are rounded up to.
+ChunkTaps chunk_taps(const float* x, const Conv2dGeometry& g, int64_t n0, int64_t count,
+                     int width) {
+  const int64_t wp = g.w + 2 * g.pad_w, plane = (g.h + 2 * g.pad_h) * wp;
+  const float* images = x + n0 * g.c_in * g.in_plane();
+  ChunkTaps taps{images, nullptr, nullptr};
+  if (g.pad_h != 0 || g.pad_w != 0) {
+    float* padded = thread_scratch<float>(kPaddedSlot, count * g.c_in * plane);
+    pad_planes(images, g, count * g.c_in, padded);
+    taps.data = padded;
+  }
+  const int64_t rows = g.col_rows_group(), cols = count * g.out_plane();
+  int32_t* row = thread_scratch<int32_t>(kRowSlot, round_up(rows, width));
+  int32_t* col = thread_scratch<int32_t>(kColumnSlot, round_up(cols, width));
+  for (int64_t r = 0; r < round_up(rows, width); ++r) {
+    const int64_t c = r / (g.kh * g.kw), i = r / g.kw % g.kh, j = r % g.kw;
+    row[r] = r < rows ? static_cast<int32_t>(c * plane + i * g.dil_h * wp + j * g.dil_w) : 0;
+  }
+  for (int64_t t = 0; t < round_up(cols, width); ++t) {
+    const int64_t image = t / g.out_plane(), oh = t % g.out_plane() / g.out_w, ow = t % g.out_w;
+    const int64_t offset = image * g.c_in * plane + oh * g.stride_h * wp + ow * g.stride_w;
+    col[t] = t < cols ? static_cast<int32_t>(offset) : 0;
+  }
+  taps.row = row;
+  taps.col = col;
+  return taps;
+}
+
+// op(A) = a (a: [m, k] with row stride ld, or [k, m] when trans) packed once for every GEMM of a
+// call: the slab of depth [p0, p0 + kc) holds all m rows as mr-wide panels, from offset
+// p0 * round_up(m, mr).
+class PackedWeights final : public PanelSource {
+ public:
+  PackedWeights(const SgemmKernel& kern, const float* a, int64_t ld, bool trans, int64_t m,
+                int64_t k)
+      : m_pad_(round_up(m, kern.mr)), store_(Tensor::empty(Shape{m_pad_ * k}, kF32)) {
+    const int64_t kc = gemm_detail::sgemm_blocking(kern, m, 1, k).kc;
+    float* data = store_.data<float>();
+#pragma omp parallel for schedule(static) if (m * k > (int64_t{1} << 16))
+    for (int64_t p0 = 0; p0 < k; p0 += kc) {
+      const float* src = trans ? a + p0 * ld : a + p0;
+      gemm_detail::sgemm_pack_panels(kern.mr, src, ld, trans, m, std::min(kc, k - p0),
+                                     data + p0 * m_pad_);
+    }
+  }
+  const float* panels(int64_t l0, int64_t, int64_t p0, int64_t depth, float*) const override {
+    return store_.data<float>() + p0 * m_pad_ + l0 * depth;  // panel l0 / mr of the slab
+  }
+
+ private:
+  int64_t m_pad_;
+  Tensor store_;
+};
+
+// Eight values data[base + col[e]], e < 8: one load when the offsets run on by one (stride-1
+// rows), two when each half does (4-wide rows), else a gather. col: [8]
+#if defined(__AVX2__)
+inline __m256 load8(const float* data, int32_t base, const int32_t* col) {
+  const float* at = data + base;
+  if (col[7] - col[0] == 7) return _mm256_loadu_ps(at + col[0]);  // offsets strictly increase
+  if (col[3] - col[0] == 3 && col[7] - col[4] == 3)
+    return _mm256_loadu2_m128(at + col[4], at + col[0]);
+  const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col));
+  return _mm256_i32gather_ps(at, idx, 4);
+}
+#endif
+
+// op(B) = cols of a chunk: depth = rows (c, i, j), lines = columns (image, oh, ow).
+class ImageColumns final : public PanelSource {
+ public:
+  ImageColumns(const ChunkTaps& taps, int nr) : taps_(taps), nr_(nr) {}
+  const float* panels(int64_t l0, int64_t lines, int64_t p0, int64_t depth,
+                      float* buf) const override {
+    const int64_t width = round_up(lines, nr_);
+    for (int64_t d = 0; d < depth; ++d) {
+      const int32_t base = taps_.row[p0 + d];
+      for (int64_t l = 0; l < width; l += 8) {
+        float* out = buf + (l / nr_ * depth + d) * nr_ + l % nr_;
+#if defined(__AVX2__)
+        _mm256_store_ps(out, load8(taps_.data, base, taps_.col + l0 + l));
+#else
+        for (int e = 0; e < 8; ++e) out[e] = taps_.data[base + taps_.col[l0 + l + e]];
+#endif
+      }
+    }
+    return buf;
+  }
+
+ private:
+  ChunkTaps taps_;
+  int nr_;
+};
+
+// op(B) = cols^T of a chunk: depth = columns (image, oh, ow), lines = rows (c, i, j). Blocks of
+// 8 rows x 8 columns are loaded as rows and transposed in registers.
+class ImageColumnsT final : public PanelSource {
+ public:
+  ImageColumnsT(const ChunkTaps& taps, int nr) : taps_(taps), nr_(nr) {}
+  const float* panels(int64_t l0, int64_t lines, int64_t p0, int64_t depth,
+                      float* buf) const override {
+    const int64_t width = round_up(lines, nr_);
+    for (int64_t l = 0; l < width; l += 8) {
+      const int32_t* rows = taps_.row + l0 + l;  // [8]
+      float* out = buf + l / nr_ * depth * nr_ + l % nr_;
+      int64_t d = 0;
+#if defined(__AVX2__)
+      for (; d + 8 <= depth; d += 8) {
+        __m256 block[8];
+        for (int e = 0; e < 8; ++e) block[e] = load8(taps_.data, rows[e], taps_.col + p0 + d);
+        gemm_detail::transpose_8x8_regs(block, out + d * nr_, nr_);
+      }
+#endif
+      for (; d < depth; ++d)
+        for (int e = 0; e < 8; ++e) out[d * nr_ + e] = taps_.data[taps_.col[p0 + d] + rows[e]];
+    }
+    return buf;
+  }
+
+ private:
+  ChunkTaps taps_;
+  int nr_;
+};
+
+// op(A) = grad_y of images [n0, ...) as [C_out, positions]: lines = channels, depth = positions.
+class GradRows final : public PanelSource {
+ public:
+  GradRows(const float* gy, const Conv2dGeometry& g, int64_t n0, int mr)
+      : gy_(gy), g_(g), n0_(n0), mr_(mr) {}
+  const float* panels(int64_t l0, int64_t lines, int64_t p0, int64_t depth,
+                      float* buf) const override {
+    const int64_t plane = g_.out_plane();
+    for (int64_t l = 0; l < round_up(lines, mr_); ++l) {
+      float* out = buf + l / mr_ * depth * mr_ + l % mr_;  // line l's lane of its panel
+      if (l >= lines) {
+        for (int64_t d = 0; d < depth; ++d) out[d * mr_] = 0.0f;
+        continue;
+      }
+      for (int64_t d = 0, t = p0; d < depth;) {
+        const int64_t image = n0_ + t / plane, p = t % plane, seg = std::min(plane - p, depth - d);
+        const float* in = gy_ + (image * g_.c_out + l0 + l) * plane + p;
+        for (int64_t s = 0; s < seg; ++s) out[(d + s) * mr_] = in[s];
+        d += seg;
+        t += seg;
+      }
+    }
+    return buf;
+  }
+
+ private:
+  const float* gy_;
+  const Conv2dGeometry& g_;
+  int64_t n0_;
+  int mr_;
+};
+
+// mat: [C, count * P] (images side by side) -> y: [N, C, P] images n0 .. n0 + count, + bias[c].
+void scatter_images(const float* mat, const float* bias, int64_t channels, int64_t plane,
+                    int64_t n0, int64_t count, float* y) {
+  for (int64_t i = 0; i < count; ++i) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* from = mat + (c * count + i) * plane;
+      float* to = y + ((n0 + i) * channels + c) * plane;
+      const float b = bias ? bias[c] : 0.0f;
+      for (int64_t p = 0; p < plane; ++p) to[p] = from[p] + b;
+    }
+  }
+}
+
+// Images per chunk: about kChunkColumns columns (a multiple of `threads` chunks in all), one
+// image when the plane is large; small enough for int32 offsets into the padded chunk.
+int64_t chunk_images(const Conv2dGeometry& g, int threads) {
+  const int64_t plane = g.out_plane();
+  if (plane * 2 > kChunkColumns) return 1;
+  const int64_t wanted = round_up(ceil_div(g.n * plane, kChunkColumns), threads);
+  const int64_t padded_image = g.c_in * (g.h + 2 * g.pad_h) * (g.w + 2 * g.pad_w);
+  const int64_t max_count = std::max<int64_t>(1, (int64_t{1} << 30) / padded_image);
+  return std::min(ceil_div(g.n, std::min(wanted, g.n)), max_count);
+}
+
+// y = a cols(x) + bias for every image (g describes x -> y, a its packed [C_out, C_in KH KW]).
+// Threads take chunks of images; large planes run one image per GEMM straight into y.
+void implicit_conv(const SgemmKernel& kern, const PackedWeights& a, const float* x,
+                   const Conv2dGeometry& g, const float* bias, float* y) {
+  const int64_t m = g.c_out, k = g.col_rows_group(), plane = g.out_plane();
+  const int threads = static_cast<int>(std::min<int64_t>(team_size(), g.n));
+  const int64_t count = chunk_images(g, threads), chunks = ceil_div(g.n, count);
+  const Tensor out_ws = Tensor::empty(Shape{count > 1 ? threads * m * count * plane : 1}, kF32);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int64_t n0 = chunk * count, images = std::min(count, g.n - n0);
+    const ImageColumns b(chunk_taps(x, g, n0, images, kern.nr), kern.nr);
+    if (count == 1) {
+      float* out = y + n0 * m * plane;  // [C_out, P]
+      gemm_detail::sgemm_from_panels(kern, m, plane, k, a, b, 0.0f, out, plane);
+      if (bias)
+        for (int64_t c = 0; c < m; ++c)
+          for (int64_t p = 0; p < plane; ++p) out[c * plane + p] += bias[c];
+    } else {
+      float* mat = out_ws.data<float>() + omp_get_thread_num() * m * count * plane;
+      gemm_detail::sgemm_from_panels(kern, m, images * plane, k, a, b, 0.0f, mat, images * plane);
+      scatter_images(mat, bias, m, plane, n0, images, y);
+    }
+  }
+}
+
+}  // namespace
+
+bool conv_implicit_supported(const Conv2dGeometry& g) {
+  return g.groups == 1;
+}
+
+bool conv_backward_data_implicit_supported(const Conv2dGeometry& g) {
+  // Each gathered grad_y element feeds C_in multiply-adds: below kMinDataChannels the gather
+  // costs more than the GEMM saves (im2col path: GEMM into columns, then col2im).
+  return g.groups == 1 && g.c_in >= kMinDataChannels && g.stride_h == 1 && g.stride_w == 1 &&
+         g.pad_h <= g.dil_h * (g.kh - 1) && g.pad_w <= g.dil_w * (g.kw - 1);
+}
+
+void conv_forward_implicit(const float* x, const float* w, const float* bias,
+                           const Conv2dGeometry& g, float* y) {
+  const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
+  const int64_t k = g.col_rows_group();
+  const PackedWeights a(kern, w, k, false, g.c_out, k);
+  implicit_conv(kern, a, x, g, bias, y);
+}
+
+// Stride 1: grad_x[ci, h, w] = sum over co, i, j of grad_y[co, h + pad - i d, w + pad - j d]
+// w[co, ci, i, j], i.e. a convolution of grad_y (padding d (K - 1) - pad) with
+// w'[ci, co, i', j'] = w[co, ci, KH - 1 - i', KW - 1 - j'].
+void conv_backward_data_implicit(const float* grad_y, const float* w, const Conv2dGeometry& g,
+                                 float* grad_x) {
+  const int64_t taps = g.kh * g.kw, k = g.c_out * taps;
+  Tensor flipped = Tensor::empty(Shape{g.c_in * k}, kF32);  // w': [C_in, C_out, KH, KW]
+  float* wt = flipped.data<float>();
+  for (int64_t co = 0; co < g.c_out; ++co)
+    for (int64_t ci = 0; ci < g.c_in; ++ci)
+      for (int64_t t = 0; t < taps; ++t)
+        wt[(ci * g.c_out + co) * taps + (taps - 1 - t)] = w[(co * g.c_in + ci) * taps + t];
+  Conv2dGeometry gt = g;
+  gt.c_in = g.c_out, gt.h = g.out_h, gt.w = g.out_w;
+  gt.c_out = g.c_in, gt.out_h = g.h, gt.out_w = g.w;
+  gt.pad_h = g.dil_h * (g.kh - 1) - g.pad_h, gt.pad_w = g.dil_w * (g.kw - 1) - g.pad_w;
+  const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
+  const PackedWeights a(kern, wt, k, false, g.c_in, k);
+  implicit_conv(kern, a, grad_y, gt, nullptr, grad_x);
+}
+
+// Threads split the images, chunk by chunk into their own partial (thread 0 straight into
+// grad_w), summed at the end.
+void conv_backward_weight_implicit(const float* grad_y, const float* x, const Conv2dGeometry& g,
+                                   float* grad_w) {
+  const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
+  const int64_t m = g.c_out, rows = g.col_rows_group(), plane = g.out_plane();
+  const int threads = static_cast<int>(std::min<int64_t>(team_size(), g.n));
+  const int64_t count = chunk_images(g, threads), per_thread = ceil_div(g.n, threads);
+  const Tensor partials = Tensor::empty(Shape{(threads - 1) * m * rows + 1}, kF32);
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    float* out = t == 0 ? grad_w : partials.data<float>() + (t - 1) * m * rows;  // [C_out, rows]
+    const int64_t begin = std::min(g.n, t * per_thread), end = std::min(g.n, begin + per_thread);
+    if (begin == end) std::fill(out, out + m * rows, 0.0f);
+    for (int64_t n0 = begin; n0 < end; n0 += count) {
+      const int64_t images = std::min(count, end - n0);
+      const GradRows a(grad_y, g, n0, kern.mr);
+      const ImageColumnsT b(chunk_taps(x, g, n0, images, kern.nr), kern.nr);
+      gemm_detail::sgemm_from_panels(kern, m, rows, images * plane, a, b, n0 == begin ? 0.0f : 1.0f,
+                                     out, rows);
+    }
+  }
+  for (int t = 1; t < threads; ++t) {
+    const float* part = partials.data<float>() + (t - 1) * m * rows;
+    for (int64_t e = 0; e < m * rows; ++e) grad_w[e] += part[e];
+  }
+}
+
+}  // namespace staa::cpu

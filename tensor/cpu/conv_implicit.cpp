@@ -129,13 +129,23 @@ class PackedWeights final : public PanelSource {
 };
 
 // Eight values data[base + col[e]], e < 8: one load when the offsets run on by one (stride-1
-// rows), two when each half does (4-wide rows), else a gather. col: [8]
+// rows), two when each half does (4-wide rows), two and a shuffle when they step by two
+// (stride 2), else a gather. Offsets strictly increase within a chunk, so the end-to-end
+// difference tells the step. col: [8]
 #if defined(__AVX2__)
 inline __m256 load8(const float* data, int32_t base, const int32_t* col) {
   const float* at = data + base;
   if (col[7] - col[0] == 7) return _mm256_loadu_ps(at + col[0]);  // offsets strictly increase
   if (col[3] - col[0] == 3 && col[7] - col[4] == 3)
     return _mm256_loadu2_m128(at + col[4], at + col[0]);
+  if (col[7] - col[0] == 14) {  // stride 2: even lanes of 15 values (the 16th is not read)
+    const __m256 lo = _mm256_loadu_ps(at + col[0]);
+    const __m256 hi =
+        _mm256_maskload_ps(at + col[0] + 8, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0));
+    const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));  // 0 2 8 10 4 6 12 14
+    return _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
   const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col));
   return _mm256_i32gather_ps(at, idx, 4);
 }
@@ -229,14 +239,32 @@ class GradRows final : public PanelSource {
   int mr_;
 };
 
-// mat: [C, count * P] (images side by side) -> y: [N, C, P] images n0 .. n0 + count, + bias[c].
-void scatter_images(const float* mat, const float* bias, int64_t channels, int64_t plane,
-                    int64_t n0, int64_t count, float* y) {
+// Where implicit_conv's products go: y [N, C, OH, OW] plus bias, or (strided pointwise
+// backward-data) positions (oh sh, ow sw) of grad_x [N, C, h, w], its other positions zeroed.
+struct ConvOutput {
+  float* y;
+  const float* bias = nullptr;
+  int64_t stride_h = 1, stride_w = 1, h = 0, w = 0;  // strides > 1: spread into h x w planes
+};
+
+// mat: [C, count * P] (images side by side) -> images n0 .. n0 + count of out.y.
+void store_images(const float* mat, const Conv2dGeometry& g, const ConvOutput& out, int64_t n0,
+                  int64_t count) {
+  const int64_t channels = g.c_out, plane = g.out_plane();
+  const bool spread = out.stride_h > 1 || out.stride_w > 1;
+  const int64_t to_plane = spread ? out.h * out.w : plane;
   for (int64_t i = 0; i < count; ++i) {
     for (int64_t c = 0; c < channels; ++c) {
       const float* from = mat + (c * count + i) * plane;
-      float* to = y + ((n0 + i) * channels + c) * plane;
-      const float b = bias ? bias[c] : 0.0f;
+      float* to = out.y + ((n0 + i) * channels + c) * to_plane;
+      if (spread) {
+        std::fill(to, to + to_plane, 0.0f);
+        for (int64_t oh = 0; oh < g.out_h; ++oh)
+          for (int64_t ow = 0; ow < g.out_w; ++ow)
+            to[oh * out.stride_h * out.w + ow * out.stride_w] = from[oh * g.out_w + ow];
+        continue;
+      }
+      const float b = out.bias ? out.bias[c] : 0.0f;
       for (int64_t p = 0; p < plane; ++p) to[p] = from[p] + b;
     }
   }
@@ -253,30 +281,43 @@ int64_t chunk_images(const Conv2dGeometry& g, int threads) {
   return std::min(ceil_div(g.n, std::min(wanted, g.n)), max_count);
 }
 
-// y = a cols(x) + bias for every image (g describes x -> y, a its packed [C_out, C_in KH KW]).
-// Threads take chunks of images; large planes run one image per GEMM straight into y.
+// out = a cols(x) for every image (g describes x -> y, a its packed [C_out, C_in KH KW]).
+// Threads take chunks of images; large planes run one image per GEMM straight into out.y.
 void implicit_conv(const SgemmKernel& kern, const PackedWeights& a, const float* x,
-                   const Conv2dGeometry& g, const float* bias, float* y) {
+                   const Conv2dGeometry& g, const ConvOutput& out) {
   const int64_t m = g.c_out, k = g.col_rows_group(), plane = g.out_plane();
   const int threads = static_cast<int>(std::min<int64_t>(team_size(), g.n));
   const int64_t count = chunk_images(g, threads), chunks = ceil_div(g.n, count);
-  const Tensor out_ws = Tensor::empty(Shape{count > 1 ? threads * m * count * plane : 1}, kF32);
+  const bool direct = count == 1 && out.stride_h == 1 && out.stride_w == 1;
+  const Tensor out_ws = Tensor::empty(Shape{direct ? 1 : threads * m * count * plane}, kF32);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
     const int64_t n0 = chunk * count, images = std::min(count, g.n - n0);
     const ImageColumns b(chunk_taps(x, g, n0, images, kern.nr), kern.nr);
-    if (count == 1) {
-      float* out = y + n0 * m * plane;  // [C_out, P]
-      gemm_detail::sgemm_from_panels(kern, m, plane, k, a, b, 0.0f, out, plane);
-      if (bias)
+    if (direct) {
+      float* y = out.y + n0 * m * plane;  // [C_out, P]
+      gemm_detail::sgemm_from_panels(kern, m, plane, k, a, b, 0.0f, y, plane);
+      if (out.bias)
         for (int64_t c = 0; c < m; ++c)
-          for (int64_t p = 0; p < plane; ++p) out[c * plane + p] += bias[c];
+          for (int64_t p = 0; p < plane; ++p) y[c * plane + p] += out.bias[c];
     } else {
       float* mat = out_ws.data<float>() + omp_get_thread_num() * m * count * plane;
       gemm_detail::sgemm_from_panels(kern, m, images * plane, k, a, b, 0.0f, mat, images * plane);
-      scatter_images(mat, bias, m, plane, n0, images, y);
+      store_images(mat, g, out, n0, images);
     }
   }
+}
+
+// 1 x 1, unpadded, strided: grad_x[ci, oh sh, ow sw] = sum over co of w[co, ci] grad_y[co, oh, ow],
+// other positions 0: the product w^T grad_y (a 1 x 1 stride-1 "convolution" of grad_y) spread out.
+void backward_data_pointwise_strided(const float* grad_y, const float* w, const Conv2dGeometry& g,
+                                     float* grad_x) {
+  Conv2dGeometry gt = g;  // grad_y -> w^T grad_y, [N, C_in, OH, OW]
+  gt.c_in = g.c_out, gt.h = g.out_h, gt.w = g.out_w, gt.c_out = g.c_in;
+  gt.stride_h = gt.stride_w = 1;
+  const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
+  const PackedWeights a(kern, w, g.c_in, true, g.c_in, g.c_out);
+  implicit_conv(kern, a, grad_y, gt, ConvOutput{grad_x, nullptr, g.stride_h, g.stride_w, g.h, g.w});
 }
 
 }  // namespace
@@ -288,8 +329,10 @@ bool conv_implicit_supported(const Conv2dGeometry& g) {
 bool conv_backward_data_implicit_supported(const Conv2dGeometry& g) {
   // Each gathered grad_y element feeds C_in multiply-adds: below kMinDataChannels the gather
   // costs more than the GEMM saves (im2col path: GEMM into columns, then col2im).
-  return g.groups == 1 && g.c_in >= kMinDataChannels && g.stride_h == 1 && g.stride_w == 1 &&
-         g.pad_h <= g.dil_h * (g.kh - 1) && g.pad_w <= g.dil_w * (g.kw - 1);
+  if (g.groups != 1 || g.c_in < kMinDataChannels) return false;
+  if (g.stride_h == 1 && g.stride_w == 1)
+    return g.pad_h <= g.dil_h * (g.kh - 1) && g.pad_w <= g.dil_w * (g.kw - 1);
+  return g.kh == 1 && g.kw == 1 && g.pad_h == 0 && g.pad_w == 0;
 }
 
 void conv_forward_implicit(const float* x, const float* w, const float* bias,
@@ -297,7 +340,7 @@ void conv_forward_implicit(const float* x, const float* w, const float* bias,
   const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
   const int64_t k = g.col_rows_group();
   const PackedWeights a(kern, w, k, false, g.c_out, k);
-  implicit_conv(kern, a, x, g, bias, y);
+  implicit_conv(kern, a, x, g, ConvOutput{y, bias});
 }
 
 // Stride 1: grad_x[ci, h, w] = sum over co, i, j of grad_y[co, h + pad - i d, w + pad - j d]
@@ -305,6 +348,8 @@ void conv_forward_implicit(const float* x, const float* w, const float* bias,
 // w'[ci, co, i', j'] = w[co, ci, KH - 1 - i', KW - 1 - j'].
 void conv_backward_data_implicit(const float* grad_y, const float* w, const Conv2dGeometry& g,
                                  float* grad_x) {
+  if (g.stride_h != 1 || g.stride_w != 1)
+    return backward_data_pointwise_strided(grad_y, w, g, grad_x);
   const int64_t taps = g.kh * g.kw, k = g.c_out * taps;
   Tensor flipped = Tensor::empty(Shape{g.c_in * k}, kF32);  // w': [C_in, C_out, KH, KW]
   float* wt = flipped.data<float>();
@@ -318,7 +363,7 @@ void conv_backward_data_implicit(const float* grad_y, const float* w, const Conv
   gt.pad_h = g.dil_h * (g.kh - 1) - g.pad_h, gt.pad_w = g.dil_w * (g.kw - 1) - g.pad_w;
   const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
   const PackedWeights a(kern, wt, k, false, g.c_in, k);
-  implicit_conv(kern, a, grad_y, gt, nullptr, grad_x);
+  implicit_conv(kern, a, grad_y, gt, ConvOutput{grad_x});
 }
 
 // Threads split the images, chunk by chunk into their own partial (thread 0 straight into

@@ -22,7 +22,8 @@ inline void conv_valid_range(int64_t out, int64_t size, int64_t s, int64_t p, in
   hi = std::clamp(hi, lo, out);
 }
 
-// groups == 1 (every pass); backward-data also needs stride 1 and pad <= dil * (K - 1).
+// groups == 1 (every pass); backward-data also needs C_in >= 16 and either stride 1 with
+// pad <= dil * (K - 1) or a 1 x 1 unpadded kernel.
 bool conv_implicit_supported(const Conv2dGeometry& g);
 bool conv_backward_data_implicit_supported(const Conv2dGeometry& g);
 
@@ -31,7 +32,8 @@ bool conv_backward_data_implicit_supported(const Conv2dGeometry& g);
 void conv_forward_implicit(const float* x, const float* w, const float* bias,
                            const Conv2dGeometry& g, float* y);
 
-// grad_x as the stride-1 convolution of grad_y with the flipped, transposed weights.
+// grad_x as the stride-1 convolution of grad_y with the flipped, transposed weights, or (1 x 1,
+// strided) w^T grad_y spread to every stride-th position.
 // grad_y: [N, C_out, OH, OW], w: [C_out, C_in, KH, KW], grad_x: [N, C_in, H, W]
 void conv_backward_data_implicit(const float* grad_y, const float* w, const Conv2dGeometry& g,
                                  float* grad_x);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "tensor/cpu/gemm_kernels.h"
@@ -128,28 +129,53 @@ class PackedWeights final : public PanelSource {
   Tensor store_;
 };
 
-// Eight values data[base + col[e]], e < 8: one load when the offsets run on by one (stride-1
-// rows), two when each half does (4-wide rows), two and a shuffle when they step by two
-// (stride 2), else a gather. Offsets strictly increase within a chunk, so the end-to-end
-// difference tells the step. col: [8]
+// How eight offsets col[0..8) of a chunk step: offsets strictly increase within a chunk, so
+// end-to-end differences tell. kRun: one row run (stride 1); kHalves: two runs of four (4-wide
+// rows); kStride2: every other value of one row; kScattered: anything else (gathered).
+enum RunKind { kRun, kHalves, kStride2, kScattered };
+inline RunKind run_kind(const int32_t* col) {
+  if (col[7] - col[0] == 7) return kRun;
+  if (col[3] - col[0] == 3 && col[7] - col[4] == 3) return kHalves;
+  if (col[7] - col[0] == 14) return kStride2;
+  return kScattered;
+}
+
 #if defined(__AVX2__)
-inline __m256 load8(const float* data, int32_t base, const int32_t* col) {
-  const float* at = data + base;
-  if (col[7] - col[0] == 7) return _mm256_loadu_ps(at + col[0]);  // offsets strictly increase
-  if (col[3] - col[0] == 3 && col[7] - col[4] == 3)
+// The eight values at[col[e]], e < 8, loaded as `kind` allows. col: [8]
+template <RunKind kind>
+inline __m256 load8(const float* at, const int32_t* col) {
+  if constexpr (kind == kRun) {
+    return _mm256_loadu_ps(at + col[0]);
+  } else if constexpr (kind == kHalves) {
     return _mm256_loadu2_m128(at + col[4], at + col[0]);
-  if (col[7] - col[0] == 14) {  // stride 2: even lanes of 15 values (the 16th is not read)
+  } else if constexpr (kind == kStride2) {  // even lanes of 15 values (the 16th is not read)
     const __m256 lo = _mm256_loadu_ps(at + col[0]);
     const __m256 hi =
         _mm256_maskload_ps(at + col[0] + 8, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0));
     const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));  // 0 2 8 10 4 6 12 14
     return _mm256_castpd_ps(
         _mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
+  } else {
+    const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col));
+    return _mm256_i32gather_ps(at, idx, 4);
   }
-  const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col));
-  return _mm256_i32gather_ps(at, idx, 4);
 }
 #endif
+
+// Calls f(std::integral_constant<RunKind, kind>) for the run-time kind.
+template <typename F>
+inline void with_kind(RunKind kind, F&& f) {
+  switch (kind) {
+    case kRun:
+      return f(std::integral_constant<RunKind, kRun>{});
+    case kHalves:
+      return f(std::integral_constant<RunKind, kHalves>{});
+    case kStride2:
+      return f(std::integral_constant<RunKind, kStride2>{});
+    default:
+      return f(std::integral_constant<RunKind, kScattered>{});
+  }
+}
 
 // op(B) = cols of a chunk: depth = rows (c, i, j), lines = columns (image, oh, ow).
 class ImageColumns final : public PanelSource {
@@ -158,16 +184,19 @@ class ImageColumns final : public PanelSource {
   const float* panels(int64_t l0, int64_t lines, int64_t p0, int64_t depth,
                       float* buf) const override {
     const int64_t width = round_up(lines, nr_);
-    for (int64_t d = 0; d < depth; ++d) {
-      const int32_t base = taps_.row[p0 + d];
-      for (int64_t l = 0; l < width; l += 8) {
-        float* out = buf + (l / nr_ * depth + d) * nr_ + l % nr_;
+    for (int64_t l = 0; l < width; l += 8) {  // panel by panel: sequential writes
+      float* out = buf + l / nr_ * depth * nr_ + l % nr_;
+      const int32_t* col = taps_.col + l0 + l;  // [8]
+      const int32_t* rows = taps_.row + p0;     // [depth]
 #if defined(__AVX2__)
-        _mm256_store_ps(out, load8(taps_.data, base, taps_.col + l0 + l));
+      with_kind(run_kind(col), [&](auto kind) {
+        for (int64_t d = 0; d < depth; ++d)
+          _mm256_store_ps(out + d * nr_, load8<kind.value>(taps_.data + rows[d], col));
+      });
 #else
-        for (int e = 0; e < 8; ++e) out[e] = taps_.data[base + taps_.col[l0 + l + e]];
+      for (int64_t d = 0; d < depth; ++d)
+        for (int e = 0; e < 8; ++e) out[d * nr_ + e] = taps_.data[rows[d] + col[e]];
 #endif
-      }
     }
     return buf;
   }
@@ -191,8 +220,11 @@ class ImageColumnsT final : public PanelSource {
       int64_t d = 0;
 #if defined(__AVX2__)
       for (; d + 8 <= depth; d += 8) {
+        const int32_t* col = taps_.col + p0 + d;  // [8]
         __m256 block[8];
-        for (int e = 0; e < 8; ++e) block[e] = load8(taps_.data, rows[e], taps_.col + p0 + d);
+        with_kind(run_kind(col), [&](auto kind) {
+          for (int e = 0; e < 8; ++e) block[e] = load8<kind.value>(taps_.data + rows[e], col);
+        });
         gemm_detail::transpose_8x8_regs(block, out + d * nr_, nr_);
       }
 #endif
@@ -353,6 +385,7 @@ void conv_backward_data_implicit(const float* grad_y, const float* w, const Conv
   const int64_t taps = g.kh * g.kw, k = g.c_out * taps;
   Tensor flipped = Tensor::empty(Shape{g.c_in * k}, kF32);  // w': [C_in, C_out, KH, KW]
   float* wt = flipped.data<float>();
+#pragma omp parallel for schedule(static) if (g.c_in * k > (int64_t{1} << 16))
   for (int64_t co = 0; co < g.c_out; ++co)
     for (int64_t ci = 0; ci < g.c_in; ++ci)
       for (int64_t t = 0; t < taps; ++t)
@@ -389,10 +422,10 @@ void conv_backward_weight_implicit(const float* grad_y, const float* x, const Co
                                      out, rows);
     }
   }
-  for (int t = 1; t < threads; ++t) {
-    const float* part = partials.data<float>() + (t - 1) * m * rows;
-    for (int64_t e = 0; e < m * rows; ++e) grad_w[e] += part[e];
-  }
+  const float* parts = partials.data<float>();
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t e = 0; e < m * rows; ++e)
+    for (int t = 1; t < threads; ++t) grad_w[e] += parts[(t - 1) * m * rows + e];
 }
 
 }  // namespace staa::cpu

@@ -1,7 +1,8 @@
 // Op-matrix cases of conv2d and its plain reference: a direct 7-loop convolution in double,
 // written for clarity only. Cases cover 3x3 pad 1, stride, dilation, groups, depthwise, 1x1,
-// no bias, odd and tiny sizes, non-square kernel / stride / padding; inputs stay small (<= ~200
-// elements) since the gradient check runs two forwards per input element. Layer: tests.
+// no bias, odd and tiny sizes, non-square kernel / stride / padding, 16 input channels; inputs
+// stay small (<= ~200 elements) since the gradient check runs two forwards per input element.
+// Layer: tests.
 #include <string>
 
 #include "op_matrix/op_cases.h"
@@ -78,6 +79,11 @@ void conv_cases(std::vector<OpCase>& t) {
            O{{2, 1}, {0, 2}, {1, 3}, 2});
   add_conv(t, "conv2d_pad_larger_than_kernel", {1, 1, 3, 3}, {2, 1, 2, 2}, true,
            O{{1, 1}, {2, 2}, {1, 1}, 1});
+  // 16 input channels: f32 backward-data takes the implicit-GEMM paths (tensor/cpu/conv_implicit).
+  add_conv(t, "conv2d_16ch_2x2_pad1", {1, 16, 2, 3}, {2, 16, 2, 2}, false,
+           O{{1, 1}, {1, 1}, {1, 1}, 1});
+  add_conv(t, "conv2d_16ch_1x1_stride2", {1, 16, 3, 3}, {2, 16, 1, 1}, true,
+           O{{2, 2}, {0, 0}, {1, 1}, 1});
 }
 
 }  // namespace staa::test

@@ -76,8 +76,8 @@ Tensor Lif::forward_time(const Tensor& x) {
   p.surrogate = options_.surrogate;
   if (leak_.defined()) return lif(x, leak_, gain_, p);
   const TensorOptions to{x.dtype(), x.device()};
-  return lif(x, full(Shape{1}, 1.0 - 1.0 / options_.tau, to), full(Shape{1}, 1.0 / options_.tau, to),
-             p);
+  return lif(x, full(Shape{1}, 1.0 - 1.0 / options_.tau, to),
+             full(Shape{1}, 1.0 / options_.tau, to), p);
 }
 
 std::shared_ptr<SpikingNeuron> make_neuron(int64_t channels, const NeuronOptions& options) {

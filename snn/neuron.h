@@ -16,21 +16,21 @@
 namespace staa::snn {
 
 enum class NeuronKind { kLif, kAdaptive, kStaa };
-enum class GcPool { kSigmoid, kSoftmax };          // GC context weights: paper or GCNet
-enum class TsrdGranularity { kBatch, kSample };    // one TSRD draw per step, or per sample
+enum class GcPool { kSigmoid, kSoftmax };        // GC context weights: paper or GCNet
+enum class TsrdGranularity { kBatch, kSample };  // one TSRD draw per step, or per sample
 
 const char* neuron_kind_name(NeuronKind kind);
 
 // STAA-LIF's switches (spec §2); every module can be turned off for the paper's ablation.
 struct StaaOptions {
-  bool gc = true;          // GC1 on the input, GC2 on the previous state
-  bool pe = true;          // learnable position encoding [T, C]
-  bool sa = true;          // step attention on the aggregate
-  bool tsrd = true;        // time-step random dropout (training only, never at t = 0)
-  double alpha = 2.0;      // SA's scale of the pooled aggregate
-  double beta = 0.1;       // TSRD probability
-  int64_t gc_ratio = 4;    // GC bottleneck C / r
-  int64_t sa_ratio = 16;   // SA bottleneck C / r
+  bool gc = true;         // GC1 on the input, GC2 on the previous state
+  bool pe = true;         // learnable position encoding [T, C]
+  bool sa = true;         // step attention on the aggregate
+  bool tsrd = true;       // time-step random dropout (training only, never at t = 0)
+  double alpha = 2.0;     // SA's scale of the pooled aggregate
+  double beta = 0.1;      // TSRD probability
+  int64_t gc_ratio = 4;   // GC bottleneck C / r
+  int64_t sa_ratio = 16;  // SA bottleneck C / r
   GcPool gc_pool = GcPool::kSigmoid;
   TsrdGranularity tsrd_granularity = TsrdGranularity::kBatch;
   bool tsrd_skips_pe = false;  // a dropped step also skips the position encoding
@@ -39,16 +39,16 @@ struct StaaOptions {
 
 struct NeuronOptions {
   NeuronKind kind = NeuronKind::kLif;
-  int64_t time_steps = 4;    // T of the merged [T*B, ...] input
-  double tau = 2.0;          // LIF: leak m = 1 - 1/tau, gain n = 1/tau; adaptive: their init
-  double threshold = 1.0;    // v_th
-  double v_reset = 0.0;      // hard reset value
-  bool soft_reset = false;   // subtract v_th instead
-  bool detach_reset = false; // no gradient through the reset (off, as the paper)
-  Surrogate surrogate;       // rectangular, a = 1 (paper Eq. 5)
-  bool per_channel = false;  // adaptive / STAA: M, N per channel instead of scalars
+  int64_t time_steps = 4;     // T of the merged [T*B, ...] input
+  double tau = 2.0;           // LIF: leak m = 1 - 1/tau, gain n = 1/tau; adaptive: their init
+  double threshold = 1.0;     // v_th
+  double v_reset = 0.0;       // hard reset value
+  bool soft_reset = false;    // subtract v_th instead
+  bool detach_reset = false;  // no gradient through the reset (off, as the paper)
+  Surrogate surrogate;        // rectangular, a = 1 (paper Eq. 5)
+  bool per_channel = false;   // adaptive / STAA: M, N per channel instead of scalars
   StaaOptions staa;
-  uint64_t seed = 0;         // TSRD draws (each layer gets its own seed from the model)
+  uint64_t seed = 0;  // TSRD draws (each layer gets its own seed from the model)
 };
 
 // The base of every spiking activation.

@@ -122,7 +122,8 @@ StaaLif::StaaLif(int64_t channels, const NeuronOptions& options)
     gc1_ = register_module("gc1", std::make_shared<GcBlock>(channels, o.gc_ratio, o.gc_pool, gen));
     gc2_ = register_module("gc2", std::make_shared<GcBlock>(channels, o.gc_ratio, o.gc_pool, gen));
   }
-  if (o.sa) sa_ = register_module("sa", std::make_shared<SaBlock>(channels, o.sa_ratio, o.alpha, gen));
+  if (o.sa)
+    sa_ = register_module("sa", std::make_shared<SaBlock>(channels, o.sa_ratio, o.alpha, gen));
 }
 
 void StaaLif::zero_gc_outputs() {
@@ -196,8 +197,8 @@ Tensor StaaLif::forward_time(const Tensor& x) {
 std::string StaaLif::extra_repr() const {
   const StaaOptions& o = options_.staa;
   std::ostringstream s;
-  s << neuron_repr() << ", gc=" << o.gc << ", pe=" << o.pe << ", sa=" << o.sa
-    << ", tsrd=" << o.tsrd << ", beta=" << o.beta;
+  s << neuron_repr() << ", gc=" << o.gc << ", pe=" << o.pe << ", sa=" << o.sa << ", tsrd=" << o.tsrd
+    << ", beta=" << o.beta;
   return s.str();
 }
 

@@ -103,8 +103,8 @@ std::string Summary::str() const {
   std::ostringstream o;
   o << model << ": input " << input << ", T = " << time_steps << " (shapes and MACs per image per "
     << "time step)\n";
-  o << std::left << std::setw(34) << "layer" << std::setw(14) << "type" << std::setw(20)
-    << "output" << std::right << std::setw(14) << "params" << std::setw(16) << "MACs"
+  o << std::left << std::setw(34) << "layer" << std::setw(14) << "type" << std::setw(20) << "output"
+    << std::right << std::setw(14) << "params" << std::setw(16) << "MACs"
     << "  spiking\n";
   o << std::string(34 + 14 + 20 + 14 + 16 + 9, '-') << "\n";
   for (const SummaryRow& r : rows) {

@@ -13,11 +13,11 @@
 namespace staa::snn {
 
 struct SummaryRow {
-  std::string name;   // dotted module name ("body.4.0.conv1")
-  std::string type;   // "Conv2d", "LIF", "STAA-LIF", "GCBlock", ...
-  Shape output;       // one image at one time step: [1, C, H, W]
-  int64_t params = 0; // the layer's own parameters (GC/SA blocks: with their sub-layers)
-  int64_t macs = 0;   // dense multiply-accumulates per image per time step
+  std::string name;    // dotted module name ("body.4.0.conv1")
+  std::string type;    // "Conv2d", "LIF", "STAA-LIF", "GCBlock", ...
+  Shape output;        // one image at one time step: [1, C, H, W]
+  int64_t params = 0;  // the layer's own parameters (GC/SA blocks: with their sub-layers)
+  int64_t macs = 0;    // dense multiply-accumulates per image per time step
   bool spiking = false;
 };
 

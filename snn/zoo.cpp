@@ -81,8 +81,10 @@ ModulePtr stage(Builder& b, int64_t in, int64_t out, int64_t blocks, int64_t str
     if (block_stride != 1 || block_in != out) {
       auto d = std::make_shared<nn::Sequential>();
       if (kind == Downsample::kAvgPoolConv && block_stride != 1) {
-        d->push_back(std::make_shared<nn::AvgPool2d>(Pool2dOptions{
-            .kernel = {block_stride, block_stride}, .ceil_mode = true, .count_include_pad = false}));
+        d->push_back(
+            std::make_shared<nn::AvgPool2d>(Pool2dOptions{.kernel = {block_stride, block_stride},
+                                                          .ceil_mode = true,
+                                                          .count_include_pad = false}));
         d->push_back(b.conv(block_in, out, 1, 1, 0, false));
       } else {
         d->push_back(b.conv(block_in, out, 1, block_stride, 0, false));
@@ -196,8 +198,14 @@ const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> table = {
       {"resnet19", resnet19},
       {"resnet20", resnet20},
-      {"resnet18", [](Builder& b) { return imagenet_resnet(b, "ResNet18", {2, 2, 2, 2}); }},
-      {"resnet34", [](Builder& b) { return imagenet_resnet(b, "ResNet34", {3, 4, 6, 3}); }},
+      {"resnet18",
+       [](Builder& b) {
+         return imagenet_resnet(b, "ResNet18", {2, 2, 2, 2});
+       }},
+      {"resnet34",
+       [](Builder& b) {
+         return imagenet_resnet(b, "ResNet34", {3, 4, 6, 3});
+       }},
       {"vgg13",
        [](Builder& b) {
          return vgg(b, "VGG13", {64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0},

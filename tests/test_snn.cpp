@@ -64,8 +64,8 @@ TEST(Surrogate, BackwardEqualsFiniteDifferencesOfThePrimitiveF64) {
     for (size_t i = 0; i < xs.size(); ++i) {
       if (kind == SurrogateKind::kRectangular && std::abs(std::abs(xs[i]) - a / 2) < 1e-4) continue;
       const Tensor hi = full({1}, xs[i] + h, {kF64}), lo = full({1}, xs[i] - h, {kF64});
-      const double fd = (spike(hi, {kind, a, true}).item() - spike(lo, {kind, a, true}).item()) /
-                        (2 * h);
+      const double fd =
+          (spike(hi, {kind, a, true}).item() - spike(lo, {kind, a, true}).item()) / (2 * h);
       ASSERT_NEAR(g[i], fd, 1e-6 + 1e-5 * std::abs(fd)) << surrogate_name(kind) << " at " << xs[i];
     }
   }
@@ -168,13 +168,22 @@ TEST(Lif, ErrorsNameTheLayerAndTheShapes) {
   NeuronOptions o;
   o.time_steps = 3;
   Lif neuron(3, o);
-  test::expect_error([&] { neuron(zeros({4, 3, 2, 2})); },
-                     {"LIF", "not a multiple of time_steps = 3", "4"});
+  test::expect_error(
+      [&] {
+        neuron(zeros({4, 3, 2, 2}));
+      },
+      {"LIF", "not a multiple of time_steps = 3", "4"});
   test::expect_error([&] { neuron(zeros({3, 5, 2, 2})); }, {"LIF", "[T*B, 3, ...]", "[3,5,2,2]"});
-  test::expect_error([] { lif(zeros({2, 4}), full({2}, 0.5), full({1}, 0.5)); },
-                     {"lif", "leak has 2", "gain has 1"});
-  test::expect_error([] { lif(zeros({2, 2, 5}), full({3}, 0.5), full({3}, 0.5)); },
-                     {"lif", "C = 3", "[2,2,5]"});
+  test::expect_error(
+      [] {
+        lif(zeros({2, 4}), full({2}, 0.5), full({1}, 0.5));
+      },
+      {"lif", "leak has 2", "gain has 1"});
+  test::expect_error(
+      [] {
+        lif(zeros({2, 2, 5}), full({3}, 0.5), full({3}, 0.5));
+      },
+      {"lif", "C = 3", "[2,2,5]"});
   o.tau = 1.0;
   test::expect_error([&] { Lif bad(3, o); }, {"tau must be > 1", "1"});
 }

@@ -140,9 +140,11 @@ TEST(Models, LossesOnPerStepLogits) {
   Generator gen(4);
   const Tensor steps = uniform({3, 2, 5}, -1, 1, gen, {kF64});
   const Tensor y = from_vector(std::vector<int64_t>{1, 4}, {2});
-  EXPECT_NEAR(mean_over_time_loss(steps, y).item(), cross_entropy(mean(steps, {0}), y).item(), 1e-12);
+  EXPECT_NEAR(mean_over_time_loss(steps, y).item(), cross_entropy(mean(steps, {0}), y).item(),
+              1e-12);
   double ce = 0;
-  for (int t = 0; t < 3; ++t) ce += cross_entropy(reshape(slice(steps, t, t + 1), {2, 5}), y).item();
+  for (int t = 0; t < 3; ++t)
+    ce += cross_entropy(reshape(slice(steps, t, t + 1), {2, 5}), y).item();
   const double mse = mean(square(steps - 1.0)).item();
   EXPECT_NEAR(tet_loss(steps, y, 0.25).item(), 0.75 * ce / 3 + 0.25 * mse, 1e-12);
 }
@@ -153,7 +155,11 @@ TEST(Models, FactoryErrorsNameTheChoices) {
   o.num_classes = 0;
   test::expect_error([&] { make_model("tiny", o); }, {"num_classes", "0"});
   auto m = make_model("tiny", {});
-  test::expect_error([&] { m->forward(zeros({1, 2, 8, 8})); }, {"Tiny", "[B, 3, H, W]", "[1,2,8,8]"});
+  test::expect_error(
+      [&] {
+        m->forward(zeros({1, 2, 8, 8}));
+      },
+      {"Tiny", "[B, 3, H, W]", "[1,2,8,8]"});
 }
 
 }  // namespace

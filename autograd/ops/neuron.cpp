@@ -42,8 +42,8 @@ Tensor lif(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifPar
              Tensor gx = detail::empty_like(g);
              Tensor g_leak = ctx.needs_grad(1) ? detail::empty_like(m) : Tensor();
              Tensor g_gain = ctx.needs_grad(2) ? detail::empty_like(m) : Tensor();
-             backend_of(g).lif_backward(ctx.saved(3), ctx.saved(0), m, ctx.saved(2),
-                                        g, l, params, gx, g_leak, g_gain);
+             backend_of(g).lif_backward(ctx.saved(3), ctx.saved(0), m, ctx.saved(2), g, l, params,
+                                        gx, g_leak, g_gain);
              gi[0] = gx;
              gi[1] = g_leak;
              gi[2] = g_gain;

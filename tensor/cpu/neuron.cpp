@@ -40,8 +40,14 @@ struct StepParams {
 template <typename T>
 StepParams<T> step_params(const LifParams& p, T m, T n) {
   const T r = static_cast<T>(p.v_reset);
-  return {m, n, (T(1) - m) * r, static_cast<T>(p.threshold), r, static_cast<T>(p.surrogate.alpha),
-          p.soft_reset, p.detach_reset};
+  return {m,
+          n,
+          (T(1) - m) * r,
+          static_cast<T>(p.threshold),
+          r,
+          static_cast<T>(p.surrogate.alpha),
+          p.soft_reset,
+          p.detach_reset};
 }
 
 // H after the reset, from the membrane V and its spike S, written as one select so that the
@@ -124,8 +130,10 @@ T coefficient(const Tensor& c, int64_t channel) {
 template <typename F>
 void dispatch_surrogate(const Surrogate& s, F&& f) {
   auto with_kind = [&](auto kind) {
-    if (s.primitive) f(kind, std::true_type{});
-    else f(kind, std::false_type{});
+    if (s.primitive)
+      f(kind, std::true_type{});
+    else
+      f(kind, std::false_type{});
   };
   switch (s.kind) {
     case SurrogateKind::kRectangular:
@@ -150,8 +158,8 @@ void CpuBackend::lif_forward(const Tensor& x, const Tensor& leak, const Tensor& 
 #pragma omp parallel for schedule(static) if (stride * l.steps > kParallelGrain)
     for (size_t k = 0; k < items.size(); ++k) {
       const Item& it = items[k];
-      const auto q = step_params<T>(p, coefficient<T>(leak, it.channel),
-                                    coefficient<T>(gain, it.channel));
+      const auto q =
+          step_params<T>(p, coefficient<T>(leak, it.channel), coefficient<T>(gain, it.channel));
       dispatch_surrogate(p.surrogate, [&](auto kind, auto primitive) {
         const T* xs = x.data<T>() + it.begin;
         T* s = spikes.data<T>() + it.begin;
@@ -159,8 +167,8 @@ void CpuBackend::lif_forward(const Tensor& x, const Tensor& leak, const Tensor& 
           lif_forward_item<T, kind(), primitive(), true>(xs, s, v + it.begin, it.count, l.steps,
                                                          stride, q);
         else
-          lif_forward_item<T, kind(), primitive(), false>(xs, s, nullptr, it.count, l.steps,
-                                                          stride, q);
+          lif_forward_item<T, kind(), primitive(), false>(xs, s, nullptr, it.count, l.steps, stride,
+                                                          q);
       });
     }
   });
@@ -180,8 +188,8 @@ void CpuBackend::lif_backward(const Tensor& x, const Tensor& membrane, const Ten
 #pragma omp parallel for schedule(static) if (stride * l.steps > kParallelGrain)
     for (size_t k = 0; k < items.size(); ++k) {
       const Item& it = items[k];
-      const auto q = step_params<T>(p, coefficient<T>(leak, it.channel),
-                                    coefficient<T>(gain, it.channel));
+      const auto q =
+          step_params<T>(p, coefficient<T>(leak, it.channel), coefficient<T>(gain, it.channel));
       const T* xk = xs ? xs + it.begin : nullptr;
       const T* vk = membrane.data<T>() + it.begin;
       const T* gk = grad_spikes.data<T>() + it.begin;

@@ -29,9 +29,17 @@ struct Step {
 
 template <typename T>
 Step<T> make_step(const LifLayout& l, const LifParams& p) {
-  return {static_cast<T>(p.threshold), static_cast<T>(p.v_reset),
-          static_cast<T>(p.surrogate.alpha), p.soft_reset, p.detach_reset,
-          p.surrogate.primitive, p.surrogate.kind, l.channels, l.inner, l.neurons(), l.steps};
+  return {static_cast<T>(p.threshold),
+          static_cast<T>(p.v_reset),
+          static_cast<T>(p.surrogate.alpha),
+          p.soft_reset,
+          p.detach_reset,
+          p.surrogate.primitive,
+          p.surrogate.kind,
+          l.channels,
+          l.inner,
+          l.neurons(),
+          l.steps};
 }
 
 template <typename T>
@@ -41,8 +49,8 @@ __device__ T reset(T v, T s, const Step<T>& q) {
 
 // x, spikes, membrane: [T, neurons]; leak, gain: [1] or [channels]
 template <typename T>
-__global__ void lif_forward_kernel(const T* x, const T* leak, const T* gain, T* spikes,
-                                   T* membrane, int64_t per_channel, Step<T> q) {
+__global__ void lif_forward_kernel(const T* x, const T* leak, const T* gain, T* spikes, T* membrane,
+                                   int64_t per_channel, Step<T> q) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i >= q.neurons) return;
   const int64_t c = per_channel ? (i / q.inner) % q.channels : 0;
@@ -129,8 +137,8 @@ void lif_forward(const Tensor& x, const Tensor& leak, const Tensor& gain, const 
 }
 
 void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, const Tensor& gain,
-                  const Tensor& grad_spikes, const LifLayout& l, const LifParams& p,
-                  Tensor& grad_x, Tensor& grad_leak, Tensor& grad_gain) {
+                  const Tensor& grad_spikes, const LifLayout& l, const LifParams& p, Tensor& grad_x,
+                  Tensor& grad_leak, Tensor& grad_gain) {
   dispatch_float(membrane.dtype(), "lif backward", [&](auto tag) {
     using T = decltype(tag);
     for (Tensor* g : {&grad_leak, &grad_gain})
@@ -140,8 +148,7 @@ void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, c
         grad_gain.defined() ? x.data<T>() : nullptr, membrane.data<T>(), leak.data<T>(),
         gain.data<T>(), grad_spikes.data<T>(), grad_x.data<T>(),
         grad_leak.defined() ? grad_leak.data<T>() : nullptr,
-        grad_gain.defined() ? grad_gain.data<T>() : nullptr, leak.numel() > 1,
-        make_step<T>(l, p));
+        grad_gain.defined() ? grad_gain.data<T>() : nullptr, leak.numel() > 1, make_step<T>(l, p));
   });
   STAA_LIF_CUDA_CHECK(cudaGetLastError());
 }

@@ -10,7 +10,7 @@ namespace staa::cuda {
 void lif_forward(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifLayout& l,
                  const LifParams& p, Tensor& spikes, Tensor& membrane);
 void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, const Tensor& gain,
-                  const Tensor& grad_spikes, const LifLayout& l, const LifParams& p,
-                  Tensor& grad_x, Tensor& grad_leak, Tensor& grad_gain);
+                  const Tensor& grad_spikes, const LifLayout& l, const LifParams& p, Tensor& grad_x,
+                  Tensor& grad_leak, Tensor& grad_gain);
 
 }  // namespace staa::cuda

@@ -26,26 +26,26 @@ struct ScalarParams {
 };
 
 // name, Functor
-#define STAA_UNARY_OPS(X)            \
-  X(neg, NegOp)                      \
-  X(abs, AbsOp)                      \
-  X(exp, ExpOp)                      \
-  X(log, LogOp)                      \
-  X(sqrt, SqrtOp)                    \
-  X(square, SquareOp)                \
-  X(relu, ReluOp)                    \
-  X(sigmoid, SigmoidOp)              \
-  X(tanh, TanhOp)                    \
-  X(pow_scalar, PowScalarOp)         \
-  X(clamp, ClampOp)                  \
-  X(add_scalar, AddScalarOp)         \
-  X(mul_scalar, MulScalarOp)         \
-  X(rsub_scalar, RsubScalarOp)       \
-  X(rdiv_scalar, RdivScalarOp)       \
-  X(maximum_scalar, MaximumScalarOp) \
-  X(minimum_scalar, MinimumScalarOp) \
+#define STAA_UNARY_OPS(X)                  \
+  X(neg, NegOp)                            \
+  X(abs, AbsOp)                            \
+  X(exp, ExpOp)                            \
+  X(log, LogOp)                            \
+  X(sqrt, SqrtOp)                          \
+  X(square, SquareOp)                      \
+  X(relu, ReluOp)                          \
+  X(sigmoid, SigmoidOp)                    \
+  X(tanh, TanhOp)                          \
+  X(pow_scalar, PowScalarOp)               \
+  X(clamp, ClampOp)                        \
+  X(add_scalar, AddScalarOp)               \
+  X(mul_scalar, MulScalarOp)               \
+  X(rsub_scalar, RsubScalarOp)             \
+  X(rdiv_scalar, RdivScalarOp)             \
+  X(maximum_scalar, MaximumScalarOp)       \
+  X(minimum_scalar, MinimumScalarOp)       \
   X(spike_rectangular, SpikeRectangularOp) \
-  X(spike_sigmoid, SpikeSigmoidOp) \
+  X(spike_sigmoid, SpikeSigmoidOp)         \
   X(spike_atan, SpikeAtanOp)
 
 #define STAA_BINARY_OPS(X) \

@@ -23,7 +23,11 @@ constexpr double default_surrogate_alpha(SurrogateKind kind) {
   return kind == SurrogateKind::kRectangular ? 1.0 : kind == SurrogateKind::kSigmoid ? 4.0 : 2.0;
 }
 
-const char* surrogate_name(SurrogateKind kind);
+constexpr const char* surrogate_name(SurrogateKind kind) {
+  return kind == SurrogateKind::kRectangular ? "rectangular"
+         : kind == SurrogateKind::kSigmoid   ? "sigmoid"
+                                             : "atan";
+}
 
 struct Surrogate {
   SurrogateKind kind = SurrogateKind::kRectangular;

@@ -42,8 +42,8 @@ ref::Array ref_lif(const ref::Array& x, const ref::Array& leak, const ref::Array
     double h = 0;
     for (int64_t t = 0; t < T; ++t) {
       const double v = m * h + n * x.v[t * per_step + i] + (1 - m) * p.v_reset;
-      const double spike = ref_spike(v - p.threshold, p.surrogate.kind, p.surrogate.alpha,
-                                     p.surrogate.primitive);
+      const double spike =
+          ref_spike(v - p.threshold, p.surrogate.kind, p.surrogate.alpha, p.surrogate.primitive);
       s.v[t * per_step + i] = spike;
       h = p.soft_reset ? v - p.threshold * spike : v * (1 - spike) + p.v_reset * spike;
     }
@@ -59,9 +59,8 @@ void add_spike(std::vector<OpCase>& t, const std::string& op, SurrogateKind kind
                {in(Shape{4, 6}, -1.5, 1.5)},
                [s](const Inputs& x) { return spike(x[0], s); },
                [s](const Refs& r) {
-                 return ref::map(r[0], [s](double v) {
-                   return ref_spike(v, s.kind, s.alpha, s.primitive);
-                 });
+                 return ref::map(
+                     r[0], [s](double v) { return ref_spike(v, s.kind, s.alpha, s.primitive); });
                },
                primitive});
 }
@@ -69,7 +68,8 @@ void add_spike(std::vector<OpCase>& t, const std::string& op, SurrogateKind kind
 void add_lif(std::vector<OpCase>& t, const std::string& label, const LifParams& p,
              int64_t coefficients, bool learnable) {
   auto coeff = [&](double low, double high) {
-    return learnable ? in(Shape{coefficients}, low, high) : buffer_in(Shape{coefficients}, low, high);
+    return learnable ? in(Shape{coefficients}, low, high)
+                     : buffer_in(Shape{coefficients}, low, high);
   };
   t.push_back({"lif",
                label,

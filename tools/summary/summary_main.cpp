@@ -12,8 +12,8 @@ namespace {
 int64_t to_int(const std::string& key, const std::string& value) {
   char* end = nullptr;
   const long long v = std::strtoll(value.c_str(), &end, 10);
-  STAA_CHECK(end && *end == '\0' && !value.empty(), "summary: ", key,
-             " expects an integer, got '", value, "'");
+  STAA_CHECK(end && *end == '\0' && !value.empty(), "summary: ", key, " expects an integer, got '",
+             value, "'");
   return v;
 }
 
@@ -47,19 +47,32 @@ int run(int argc, char** argv) {
     STAA_CHECK(eq != std::string::npos, "summary: expected key=value, got '", arg, "'");
     const std::string key = arg.substr(0, eq), value = arg.substr(eq + 1);
     StaaOptions& s = o.neuron.staa;
-    if (key == "classes") o.num_classes = to_int(key, value);
-    else if (key == "T") o.neuron.time_steps = to_int(key, value);
-    else if (key == "neuron") o.neuron.kind = to_kind(value);
-    else if (key == "in_channels") o.in_channels = to_int(key, value);
-    else if (key == "size") size = to_int(key, value);
-    else if (key == "gc") s.gc = to_bool(key, value);
-    else if (key == "pe") s.pe = to_bool(key, value);
-    else if (key == "sa") s.sa = to_bool(key, value);
-    else if (key == "tsrd") s.tsrd = to_bool(key, value);
-    else if (key == "gc_ratio") s.gc_ratio = to_int(key, value);
-    else if (key == "sa_ratio") s.sa_ratio = to_int(key, value);
-    else if (key == "per_channel") o.neuron.per_channel = to_bool(key, value);
-    else STAA_FAIL("summary: unknown key '", key, "' (see summary --help)");
+    if (key == "classes")
+      o.num_classes = to_int(key, value);
+    else if (key == "T")
+      o.neuron.time_steps = to_int(key, value);
+    else if (key == "neuron")
+      o.neuron.kind = to_kind(value);
+    else if (key == "in_channels")
+      o.in_channels = to_int(key, value);
+    else if (key == "size")
+      size = to_int(key, value);
+    else if (key == "gc")
+      s.gc = to_bool(key, value);
+    else if (key == "pe")
+      s.pe = to_bool(key, value);
+    else if (key == "sa")
+      s.sa = to_bool(key, value);
+    else if (key == "tsrd")
+      s.tsrd = to_bool(key, value);
+    else if (key == "gc_ratio")
+      s.gc_ratio = to_int(key, value);
+    else if (key == "sa_ratio")
+      s.sa_ratio = to_int(key, value);
+    else if (key == "per_channel")
+      o.neuron.per_channel = to_bool(key, value);
+    else
+      STAA_FAIL("summary: unknown key '", key, "' (see summary --help)");
   }
   auto model = make_model(argv[1], o);
   std::cout << summarize(*model, argv[1], size, size).str();

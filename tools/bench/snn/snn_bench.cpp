@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
       NoGradGuard no_grad;
       model->forward(x);
     }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (r > 0) times.push_back(s);
   }
   std::sort(times.begin(), times.end());

@@ -1,0 +1,139 @@
+// train/: SGD (momentum, Nesterov, weight decay) against the update formulas written out, the
+// cosine schedule with warmup, and checkpoints that resume bit-identically. Layer: tests.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "autograd/ops.h"
+#include "expect_error.h"
+#include "nn/linear.h"
+#include "nn/sequential.h"
+#include "nn/stateless.h"
+#include "train/checkpoint.h"
+#include "train/scheduler.h"
+
+namespace staa::train {
+namespace {
+
+// Three steps of SGD on p with fixed gradients, against the formulas in doubles.
+void check_sgd(bool nesterov, double wd) {
+  Tensor p = from_vector(std::vector<double>{1.0, -2.0, 0.5}, {3}, {kF64});
+  p.set_requires_grad(true);
+  Sgd sgd({{{p}, wd}}, {.lr = 0.1, .momentum = 0.9, .nesterov = nesterov});
+  std::vector<double> ref = {1.0, -2.0, 0.5}, buf(3, 0.0);
+  for (int step = 0; step < 3; ++step) {
+    const std::vector<double> grad = {0.3 * (step + 1), -0.2, 0.1 * step};
+    p.set_grad(from_vector(grad, {3}, {kF64}));
+    sgd.step();
+    for (int i = 0; i < 3; ++i) {
+      const double g = grad[i] + wd * ref[i];
+      buf[i] = step == 0 ? g : 0.9 * buf[i] + g;
+      ref[i] -= 0.1 * (nesterov ? g + 0.9 * buf[i] : buf[i]);
+    }
+  }
+  const auto got = p.to_vector();
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(got[i], ref[i], 1e-15) << "element " << i;
+}
+
+TEST(Sgd, MomentumNesterovAndWeightDecayFollowTheFormulas) {
+  check_sgd(false, 0.0);
+  check_sgd(false, 1e-2);
+  check_sgd(true, 1e-2);
+}
+
+TEST(Sgd, SkipsParametersWithoutGradientAndChecksOptions) {
+  Tensor p = ones({2});
+  p.set_requires_grad(true);
+  Sgd sgd({{{p}, 0.0}}, {});
+  sgd.step();
+  EXPECT_EQ(p.to_vector(), (std::vector<double>{1, 1}));
+  EXPECT_TRUE(sgd.state().empty()) << "no buffer before the first gradient";
+  test::expect_error([&] { Sgd bad({{{p}, 0.0}}, {.lr = -1}); }, {"sgd", "lr", "-1"});
+  test::expect_error(
+      [&] {
+        Sgd bad({{{p}, 0.0}}, {.momentum = 0, .nesterov = true});
+      },
+      {"nesterov", "momentum > 0"});
+}
+
+TEST(CosineSchedule, WarmupThenCosineToTheFloor) {
+  const CosineSchedule s{.base_lr = 0.1, .floor_lr = 0.001, .total_steps = 110, .warmup_steps = 10};
+  EXPECT_DOUBLE_EQ(s.lr(0), 0.01);
+  EXPECT_DOUBLE_EQ(s.lr(9), 0.1);
+  EXPECT_DOUBLE_EQ(s.lr(10), 0.1);
+  EXPECT_NEAR(s.lr(60), 0.001 + 0.099 * 0.5, 1e-15);
+  EXPECT_NEAR(s.lr(110), 0.001, 1e-15);
+  EXPECT_NEAR(s.lr(500), 0.001, 1e-15) << "stays at the floor past the end";
+  const CosineSchedule plain{.base_lr = 0.1, .total_steps = 4};
+  EXPECT_NEAR(plain.lr(2), 0.05, 1e-15);
+}
+
+std::shared_ptr<nn::Sequential> mlp(uint64_t seed) {
+  Generator gen(seed);
+  auto m = std::make_shared<nn::Sequential>();
+  m->add<nn::Linear>(4, 8, gen);
+  m->add<nn::ReLU>();
+  m->add<nn::Linear>(8, 3, gen);
+  return m;
+}
+
+void train_steps(nn::Module& m, Sgd& sgd, int steps, int first) {
+  for (int s = first; s < first + steps; ++s) {
+    Generator gen(100 + s);  // the data of step s, the same in every run
+    const Tensor x = uniform({6, 4}, -1, 1, gen);
+    const Tensor y = from_vector(std::vector<int64_t>{0, 1, 2, 0, 1, 2}, {6});
+    sgd.zero_grad();
+    backward(cross_entropy(m(x), y));
+    sgd.step();
+  }
+}
+
+TEST(Checkpoint, ResumeIsBitIdenticalToAStraightRun) {
+  const std::string path = ::testing::TempDir() + "/staa_ckpt_test.safetensors";
+  auto straight = mlp(1);
+  Sgd s_opt({{straight->parameters(), 1e-4}}, {.lr = 0.05, .nesterov = true});
+  train_steps(*straight, s_opt, 6, 0);
+
+  auto first = mlp(1);
+  Sgd f_opt({{first->parameters(), 1e-4}}, {.lr = 0.05, .nesterov = true});
+  train_steps(*first, f_opt, 3, 0);
+  save_checkpoint(path, *first, f_opt,
+                  {.epoch = 1, .step = 3, .best_top1 = 0.25, .extra = {{"seed", "7"}}});
+
+  auto resumed = mlp(99);  // other initial weights: all must come from the file
+  Sgd r_opt({{resumed->parameters(), 1e-4}}, {.lr = 0.05, .nesterov = true});
+  const TrainState st = load_checkpoint(path, *resumed, r_opt);
+  EXPECT_EQ(st.step, 3);
+  EXPECT_EQ(st.epoch, 1);
+  EXPECT_EQ(st.best_top1, 0.25);
+  EXPECT_EQ(st.extra.at("seed"), "7");
+  train_steps(*resumed, r_opt, 3, 3);
+  const auto a = straight->parameters(), b = resumed->parameters();
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].to_vector(), b[i].to_vector()) << i;
+  std::filesystem::remove(path);
+}
+
+TEST(Checkpoint, CorruptOrMismatchedFilesAreRefusedNamingTheFile) {
+  const std::string path = ::testing::TempDir() + "/staa_ckpt_bad.safetensors";
+  auto m = mlp(1);
+  Sgd opt({{m->parameters(), 0.0}}, {});
+  save_checkpoint(path, *m, opt, {});
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-3, std::ios::end);
+    f.put('\x7f');
+  }
+  test::expect_error([&] { load_checkpoint(path, *m, opt); }, {path.c_str()});
+  Generator gen(2);
+  nn::Sequential other;
+  other.add<nn::Linear>(4, 5, gen);
+  Sgd other_opt({{other.parameters(), 0.0}}, {});
+  save_checkpoint(path, other, other_opt, {});
+  test::expect_error([&] { load_checkpoint(path, *m, opt); }, {"0.weight", "[8,4]", "[5,4]"});
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace staa::train

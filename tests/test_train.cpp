@@ -2,7 +2,10 @@
 // cosine schedule with warmup, and checkpoints that resume bit-identically. Layer: tests.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -12,6 +15,8 @@
 #include "nn/sequential.h"
 #include "nn/stateless.h"
 #include "train/checkpoint.h"
+#include "train/metrics.h"
+#include "train/progress.h"
 #include "train/scheduler.h"
 
 namespace staa::train {
@@ -133,6 +138,50 @@ TEST(Checkpoint, CorruptOrMismatchedFilesAreRefusedNamingTheFile) {
   save_checkpoint(path, other, other_opt, {});
   test::expect_error([&] { load_checkpoint(path, *m, opt); }, {"0.weight", "[8,4]", "[5,4]"});
   std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace staa::train
+
+namespace staa::train {
+namespace {
+
+TEST(Metrics, TopKHitsCountTiesAgainstTheLabel) {
+  const Tensor logits = from_vector(std::vector<double>{0.1, 0.9, 0.0, 0.0, 0.0, 0.0,  //
+                                                        0.5, 0.5, 0.1, 0.2, 0.3, 0.4,  //
+                                                        0.0, 0.1, 0.2, 0.3, 0.4, 0.5},
+                                    {3, 6});
+  const Tensor labels = from_vector(std::vector<int64_t>{1, 0, 0}, {3});
+  const TopK hits = topk_hits(logits, labels);
+  EXPECT_EQ(hits.top1, 1);  // row 0; row 1 ties with class 1
+  EXPECT_EQ(hits.top5, 2);  // rows 0, 1; row 2's label is the smallest of 6
+  test::expect_error(
+      [&] {
+        topk_hits(logits, from_vector(std::vector<int64_t>{6, 0, 0}, {3}));
+      },
+      {"label 6", "[0, 6)"});
+}
+
+TEST(Progress, PlainLinesEveryIntervalRedrawOnATerminal) {
+  char* buf = nullptr;
+  size_t size = 0;
+  std::FILE* f = open_memstream(&buf, &size);
+  Progress plain(f, 2, 0);
+  for (int64_t s = 1; s <= 5; ++s) plain.update({.phase = "train", .step = s, .steps = 5});
+  std::fclose(f);
+  const std::string out(buf, size);
+  std::free(buf);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;  // steps 2, 4 and the last
+  EXPECT_EQ(out.find('\r'), std::string::npos);
+  f = open_memstream(&buf, &size);
+  Progress tty(f, 2, 1);
+  for (int64_t s = 1; s <= 5; ++s) tty.update({.phase = "train", .step = s, .steps = 5});
+  tty.finish();
+  std::fclose(f);
+  const std::string redrawn(buf, size);
+  std::free(buf);
+  EXPECT_EQ(std::count(redrawn.begin(), redrawn.end(), '\r'), 5);
+  EXPECT_EQ(std::count(redrawn.begin(), redrawn.end(), '\n'), 1);
 }
 
 }  // namespace

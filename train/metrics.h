@@ -1,0 +1,34 @@
+// Classification metrics of the loop: top-k hits of a batch and running means. Layer: train.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/tensor.h"
+
+namespace staa::train {
+
+struct TopK {
+  int64_t top1 = 0;  // rows whose label is the arg-max
+  int64_t top5 = 0;  // rows whose label is among the 5 largest (all of them when K <= 5)
+};
+
+// logits: [B, K], labels: [B] i64. Ties count against the label (a row of equal logits is a miss
+// unless K <= 5).
+TopK topk_hits(const Tensor& logits, const Tensor& labels);
+
+// A running mean weighted by counts (loss per image, accuracy per image).
+class RunningMean {
+ public:
+  void add(double value, int64_t count = 1) {
+    sum_ += value * static_cast<double>(count);
+    count_ += count;
+  }
+  double mean() const { return count_ > 0 ? sum_ / static_cast<double>(count_) : 0.0; }
+  int64_t count() const { return count_; }
+
+ private:
+  double sum_ = 0;
+  int64_t count_ = 0;
+};
+
+}  // namespace staa::train

@@ -115,6 +115,7 @@ StaaLif::StaaLif(int64_t channels, const NeuronOptions& options)
   STAA_CHECK(o.beta >= 0 && o.beta <= 1, "STAA-LIF: beta must be in [0, 1], got ", o.beta);
   Generator gen(options.seed);
   if (o.pe) pos_ = register_parameter("pos", zeros(Shape{options.time_steps, channels}));
+  if (o.tsrd) tsrd_offset_ = register_buffer("tsrd_offset", zeros(Shape{1}, {kI64}));
   const Shape mn{options.per_channel ? channels : 1};
   leak_ = register_parameter("M", full(mn, 1.0 - 1.0 / options.tau));
   gain_ = register_parameter("N", full(mn, 1.0 / options.tau));
@@ -160,6 +161,7 @@ Tensor StaaLif::forward_time(const Tensor& x) {
              pos_.shape()[0], " steps, the input ", T);
   const std::vector<int64_t> step_shape(x.shape().begin() + 1, x.shape().end());
   const bool tsrd_on = o.tsrd && is_training() && o.beta > 0;
+  if (tsrd_on) tsrd_.set_offset(static_cast<uint64_t>(tsrd_offset_.item()));
   const Tensor m = channel_view(leak_, 4), n = channel_view(gain_, 4);
   Tensor h = zeros(Shape(step_shape), {x.dtype(), x.device()});
   std::vector<Tensor> spikes;
@@ -190,6 +192,10 @@ Tensor StaaLif::forward_time(const Tensor& x) {
       if (options_.v_reset != 0.0) h = h + options_.v_reset * r;
     }
     spikes.push_back(s);
+  }
+  if (tsrd_on) {
+    const int64_t offset = static_cast<int64_t>(tsrd_.offset());
+    tsrd_offset_.set_data(from_vector(std::vector<int64_t>{offset}, Shape{1}).to(x.device()));
   }
   return stack(spikes, 0);
 }

@@ -58,6 +58,9 @@ class TsrdSampler {
   Tensor drop_mask(int64_t batch, int ndim, TensorOptions options);
   int64_t draws() const { return draws_; }
   int64_t drops() const { return drops_; }
+  // The position in the Philox stream (checkpoints store it: a resumed run draws the same).
+  uint64_t offset() const { return gen_.offset(); }
+  void set_offset(uint64_t offset) { gen_.set_state(gen_.seed(), offset); }
 
  private:
   double beta_;
@@ -66,7 +69,8 @@ class TsrdSampler {
 };
 
 // Parameters: "pos" [T, C] (PE, zero-init), "M", "N" ([1] or [C]), children "gc1", "gc2", "sa"
-// when on. Input [T, B, C, H, W].
+// when on; buffer "tsrd_offset" (i64 [1], with TSRD: the sampler's stream position, so that
+// state_dict() carries it into checkpoints). Input [T, B, C, H, W].
 class StaaLif : public SpikingNeuron {
  public:
   StaaLif(int64_t channels, const NeuronOptions& options);
@@ -81,7 +85,7 @@ class StaaLif : public SpikingNeuron {
   Tensor aggregate(const Tensor& x, const Tensor& h);
   Tensor channel_view(const Tensor& c, int ndim) const;  // [C] or [1] -> [1, C, 1, ...]
 
-  Tensor pos_, leak_, gain_;
+  Tensor pos_, leak_, gain_, tsrd_offset_;
   std::shared_ptr<GcBlock> gc1_, gc2_;
   std::shared_ptr<SaBlock> sa_;
   TsrdSampler tsrd_;

@@ -211,5 +211,20 @@ TEST(StaaLif, DroppedStepsBypassGcAndSa) {
   EXPECT_LT(max_abs_diff(n.forward_time(x), staa_ref(n, x, false)), 1e-12) << "eval: no drops";
 }
 
+TEST(StaaLif, TsrdStreamPositionTravelsWithTheStateDict) {
+  NeuronOptions o = staa_options(4);
+  o.surrogate.primitive = false;
+  o.staa.tsrd = true;
+  o.staa.beta = 0.5;
+  StaaLif a(4, o), b(4, o);
+  Generator gen(12);
+  const Tensor x = uniform({4 * 2, 4, 3, 3}, -1, 3, gen);
+  for (int i = 0; i < 3; ++i) a(x);  // a's stream moves on
+  b.load_state_dict(a.state_dict());
+  EXPECT_EQ(a(x).to_vector(), b(x).to_vector()) << "the same drops after loading";
+  EXPECT_EQ(a.tsrd().offset(), b.tsrd().offset());
+  EXPECT_GT(a.tsrd().offset(), 0u);
+}
+
 }  // namespace
 }  // namespace staa::snn

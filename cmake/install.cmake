@@ -9,7 +9,7 @@ install(TARGETS staa_tensor staa_autograd staa_nn staa_snn staa_data staa_train 
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
-foreach(dir tensor autograd nn snn data train)
+foreach(dir tensor autograd nn snn data trainer)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/${dir}
     FILES_MATCHING PATTERN "*.h" PATTERN "cuda" EXCLUDE)
 endforeach()

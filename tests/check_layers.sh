@@ -10,7 +10,7 @@ declare -A allowed=(
   [nn]="tensor autograd nn"
   [snn]="tensor autograd nn snn"
   [data]="tensor data"
-  [train]="tensor autograd nn data train"
+  [trainer]="tensor autograd nn data trainer"
 )
 status=0
 for layer in "${!allowed[@]}"; do
@@ -22,10 +22,10 @@ for layer in "${!allowed[@]}"; do
       echo "layer violation: $file includes \"$target/...\" but $layer may include only: ${allowed[$layer]}"
       status=1
     fi
-  done < <(grep -rnE '#include *"(tensor|autograd|nn|snn|data|train)/' "$layer" \
+  done < <(grep -rnE '#include *"(tensor|autograd|nn|snn|data|trainer)/' "$layer" \
            --include='*.h' --include='*.cpp' --include='*.cu')
 done
-cuda=$(grep -rlE '#include *[<"](cuda_runtime|cuda\.h|cublas|cudnn|nccl)' tensor autograd nn snn data train \
+cuda=$(grep -rlE '#include *[<"](cuda_runtime|cuda\.h|cublas|cudnn|nccl)' tensor autograd nn snn data trainer \
   --include='*.h' --include='*.cpp' --include='*.cu' 2>/dev/null | grep -v '^tensor/cuda/')
 if [ -n "$cuda" ]; then
   echo "CUDA headers included outside tensor/cuda/: $cuda"

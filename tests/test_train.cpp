@@ -14,10 +14,10 @@
 #include "nn/linear.h"
 #include "nn/sequential.h"
 #include "nn/stateless.h"
-#include "train/checkpoint.h"
-#include "train/metrics.h"
-#include "train/progress.h"
-#include "train/scheduler.h"
+#include "trainer/checkpoint.h"
+#include "trainer/metrics.h"
+#include "trainer/progress.h"
+#include "trainer/scheduler.h"
 
 namespace staa::train {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "expect_error.h"
-#include "train/options.h"
+#include "trainer/options.h"
 
 namespace staa::train {
 namespace {

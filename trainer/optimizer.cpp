@@ -1,5 +1,5 @@
 // SGD with momentum, Nesterov and weight decay (train/optimizer.h). Layer: train.
-#include "train/optimizer.h"
+#include "trainer/optimizer.h"
 
 #include "autograd/ops.h"
 

@@ -1,5 +1,5 @@
 // Top-k hits (train/metrics.h). Layer: train.
-#include "train/metrics.h"
+#include "trainer/metrics.h"
 
 namespace staa::train {
 

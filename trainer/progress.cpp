@@ -1,5 +1,5 @@
 // Terminal and plain progress lines (train/progress.h). Layer: train.
-#include "train/progress.h"
+#include "trainer/progress.h"
 
 #include <unistd.h>
 

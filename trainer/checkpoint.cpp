@@ -1,5 +1,5 @@
 // Checkpoint save and load (train/checkpoint.h). Layer: train.
-#include "train/checkpoint.h"
+#include "trainer/checkpoint.h"
 
 #include <cstdlib>
 

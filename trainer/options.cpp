@@ -1,5 +1,5 @@
 // The option table, presets and parsing of the trainer (train/options.h). Layer: train.
-#include "train/options.h"
+#include "trainer/options.h"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,5 +1,5 @@
 // The cosine schedule with warmup (train/scheduler.h). Layer: train.
-#include "train/scheduler.h"
+#include "trainer/scheduler.h"
 
 #include <algorithm>
 #include <cmath>

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "nn/module.h"
-#include "train/optimizer.h"
+#include "trainer/optimizer.h"
 
 namespace staa::train {
 

@@ -417,29 +417,30 @@ void conv_backward_data_implicit(const float* grad_y, const float* w, const Conv
   implicit_conv(kern, a, grad_y, gt, ConvOutput{grad_x});
 }
 
-// Threads split the images, chunk by chunk into their own partial (thread 0 straight into
-// grad_w), summed at the end.
+// Threads take chunks of images as they come (a descheduled thread holds up no one), each into
+// its own partial (thread 0 straight into grad_w); the partials are summed at the end.
 void conv_backward_weight_implicit(const float* grad_y, const float* x, const Conv2dGeometry& g,
                                    float* grad_w) {
   const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
   const int64_t m = g.c_out, rows = g.col_rows_group(), plane = g.out_plane();
   const int threads = static_cast<int>(std::min<int64_t>(team_size(), g.n));
-  const int64_t count = chunk_images(g, threads, kChunkColumns),
-                per_thread = ceil_div(g.n, threads);
+  const int64_t count = chunk_images(g, threads, kChunkColumns), chunks = ceil_div(g.n, count);
   const Tensor partials = Tensor::empty(Shape{(threads - 1) * m * rows + 1}, kF32);
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
     float* out = t == 0 ? grad_w : partials.data<float>() + (t - 1) * m * rows;  // [C_out, rows]
-    const int64_t begin = std::min(g.n, t * per_thread), end = std::min(g.n, begin + per_thread);
-    if (begin == end) std::fill(out, out + m * rows, 0.0f);
-    for (int64_t n0 = begin; n0 < end; n0 += count) {
-      const int64_t images = std::min(count, end - n0);
+    bool first = true;
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      const int64_t n0 = chunk * count, images = std::min(count, g.n - n0);
       const GradRows a(grad_y, g, n0, kern.mr);
       const ImageColumnsT b(chunk_taps(x, g, n0, images, kern.nr), kern.nr);
-      gemm_detail::sgemm_from_panels(kern, m, rows, images * plane, a, b, n0 == begin ? 0.0f : 1.0f,
-                                     out, rows);
+      gemm_detail::sgemm_from_panels(kern, m, rows, images * plane, a, b, first ? 0.0f : 1.0f, out,
+                                     rows);
+      first = false;
     }
+    if (first) std::fill(out, out + m * rows, 0.0f);
   }
   const float* parts = partials.data<float>();
 #pragma omp parallel for num_threads(threads) schedule(static)

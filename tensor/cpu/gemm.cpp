@@ -118,7 +118,8 @@ void pack_rows(const T* src, int64_t ld, int64_t lines, int64_t kc, T* dst) {
   }
 }
 
-// Steps contiguous: one panel at a time; float uses 8 x 8 register transposes where it can.
+// Steps contiguous: one panel at a time; float uses 8 x 8 (4 x 4 for 4-wide panels) register
+// transposes where it can.
 template <typename T, int W>
 void pack_columns(const T* src, int64_t ld, int64_t lines, int64_t kc, T* dst) {
   const int64_t panels = ceil_div(lines, W);
@@ -134,6 +135,23 @@ void pack_columns(const T* src, int64_t ld, int64_t lines, int64_t kc, T* dst) {
         for (int64_t p = 0; p < kc8; p += 8) transpose_8x8(in + l * ld + p, ld, out + p * W + l, W);
         for (int64_t p = kc8; p < kc; ++p)
           for (int64_t i = l; i < l + 8; ++i) out[p * W + i] = in[i * ld + p];
+      }
+    }
+    if constexpr (std::is_same_v<T, float> && W == 4) {  // A panels: 4 x 4 transposes
+      if (valid == 4) {
+        int64_t p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          __m128 r0 = _mm_loadu_ps(in + p), r1 = _mm_loadu_ps(in + ld + p);
+          __m128 r2 = _mm_loadu_ps(in + 2 * ld + p), r3 = _mm_loadu_ps(in + 3 * ld + p);
+          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+          _mm_storeu_ps(out + p * 4, r0);
+          _mm_storeu_ps(out + p * 4 + 4, r1);
+          _mm_storeu_ps(out + p * 4 + 8, r2);
+          _mm_storeu_ps(out + p * 4 + 12, r3);
+        }
+        for (; p < kc; ++p)
+          for (int64_t i = 0; i < 4; ++i) out[p * 4 + i] = in[i * ld + p];
+        l = 4;
       }
     }
 #endif

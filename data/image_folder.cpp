@@ -10,8 +10,10 @@
 #include "data/io.h"
 #include "tensor/error.h"
 
+#ifdef STAA_DATA_HAS_STB
 #define STBI_NO_STDIO
 #include <stb_image.h>
+#endif
 
 namespace staa::data {
 namespace {
@@ -83,6 +85,11 @@ Sample decode_image(const uint8_t* data, size_t size, const std::string& path) {
              ": expected an image file of 1 byte to 2 GiB, found ", size, " bytes");
   check_png_chunks(data, size, path);
   check_jpeg_huffman_tables(data, size, path);
+#ifndef STAA_DATA_HAS_STB
+  STAA_FAIL(path,
+            ": cannot decode images: staa was built without stb_image (apt-get install "
+            "libstb-dev, then rebuild)");
+#else
   int w = 0, h = 0, channels = 0;
   const int info = stbi_info_from_memory(data, static_cast<int>(size), &w, &h, &channels);
   STAA_CHECK(info != 0, path, ": expected a JPEG or PNG image, stb_image cannot decode it (",
@@ -102,6 +109,7 @@ Sample decode_image(const uint8_t* data, size_t size, const std::string& path) {
   }
   stbi_image_free(pixels);
   return s;
+#endif
 }
 
 Sample read_image(const std::string& path) {

@@ -9,7 +9,8 @@ sources=$3
 cxx=${STAA_FUZZ_CXX:-clang++}
 command -v "$cxx" > /dev/null || { echo "build_fuzzers: $cxx not found (apt-get install clang libclang-rt-dev)"; exit 1; }
 mkdir -p "$out/obj"
-flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all -I"$src" -I/usr/include/stb)
+flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all -I"$src" -I/usr/include/stb
+  -DSTAA_DATA_HAS_STB=1)
 objs=()
 running=0
 for s in $sources tensor/shape.cpp; do

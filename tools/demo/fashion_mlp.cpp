@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
-#include "tools/demo/idx_reader.h"
+#include "data/idx.h"
 
 namespace staa::demo {
 namespace {
@@ -113,33 +113,21 @@ struct Split {
   std::vector<int64_t> labels;  // [count]
 };
 
-// dir/name.gz, or dir/name when only the uncompressed file is there.
-std::string find_idx_file(const std::string& dir, const std::string& name) {
-  namespace fs = std::filesystem;
-  const fs::path gz = fs::path(dir) / (name + ".gz");
-  if (fs::exists(gz)) return gz.string();
-  const fs::path plain = fs::path(dir) / name;
-  if (fs::exists(plain)) return plain.string();
-  STAA_FAIL("fashion_mlp: expected ", gz.string(), " (or ", plain.string(),
-            "), found neither; the folder is incomplete (reinstall dataset-fashion-mnist or pass "
-            "--data DIR)");
-}
-
-Split load_split(const std::string& dir, const std::string& prefix) {
-  const IdxImages images = read_idx_images(find_idx_file(dir, prefix + "-images-idx3-ubyte"));
-  const IdxLabels labels =
-      read_idx_labels(find_idx_file(dir, prefix + "-labels-idx1-ubyte"), kNumClasses);
-  STAA_CHECK(images.count == labels.count, "fashion_mlp: expected as many labels as images, ",
-             images.path, " has ", images.count, " images and ", labels.path, " has ", labels.count,
-             " labels");
+// The train or test split of dir (gzipped or plain IDX files), pixels normalised.
+Split load_split(const std::string& dir, bool train) {
+  const data::IdxDataset ds = data::mnist_like(dir, train, "fashion-mnist");
   Split split;
-  split.count = images.count;
-  split.features = images.rows * images.cols;
-  split.images.resize(images.pixels.size());
-  for (size_t i = 0; i < images.pixels.size(); ++i) {
-    split.images[i] = (static_cast<float>(images.pixels[i]) / 255.0f - kPixelMean) / kPixelStd;
+  split.count = ds.size();
+  split.features = ds.rows() * ds.cols();
+  split.images.resize(static_cast<size_t>(split.count * split.features));
+  split.labels.resize(static_cast<size_t>(split.count));
+  for (int64_t i = 0; i < split.count; ++i) {
+    const data::Sample s = ds.get(i);  // [1, 28, 28] in [0, 1]
+    for (int64_t k = 0; k < split.features; ++k) {
+      split.images[i * split.features + k] = (s.values[k] - kPixelMean) / kPixelStd;
+    }
+    split.labels[i] = s.label;
   }
-  split.labels.assign(labels.labels.begin(), labels.labels.end());
   return split;
 }
 
@@ -332,8 +320,8 @@ int run_main(int argc, char** argv) {
   const Options options = parse_options(argc, argv);
   if (options.threads > 0) omp_set_num_threads(static_cast<int>(options.threads));
   check_data_dir(options.data_dir);
-  const Split train = load_split(options.data_dir, "train");
-  const Split test = load_split(options.data_dir, "t10k");
+  const Split train = load_split(options.data_dir, true);
+  const Split test = load_split(options.data_dir, false);
   STAA_CHECK(train.features == test.features,
              "fashion_mlp: expected train and test images of "
              "one size, train has ",

@@ -1,8 +1,8 @@
-// Float conv2d as implicit GEMM on the blocked sgemm loop nest (gemm_detail::sgemm_from_panels).
-// Layer: tensor/cpu. The column matrix cols [C_in KH KW, positions] is never stored: each GEMM
-// panel of it is packed straight from x (im2col fused into packing). Forward: y_n = W cols(x_n),
-// W packed once per call and shared by the threads. Backward-data (stride 1): the forward of
-// grad_y with the flipped, transposed weights. Backward-weight: grad_W = G cols^T over all images.
+// Float conv2d as implicit GEMM on sgemm's loop nest (gemm_detail::sgemm_from_panels). Layer:
+// tensor/cpu. cols [C_in KH KW, positions] is never stored: its GEMM panels are packed straight
+// from x. Forward y_n = W cols(x_n), W packed once per call; backward-data at stride 1 is the
+// forward of grad_y with the flipped, transposed W (1x1 strided: W^T G spread out); backward-
+// weight grad_W = G cols^T. Small C_in, groups and f64 stay on conv.cpp's im2col path.
 // Derivations: autograd/ops/conv.cpp; plans and measurements: tools/bench/conv/NOTES.md.
 #include "tensor/cpu/conv_implicit.h"
 

@@ -121,7 +121,7 @@ const std::vector<ConvCase>& fast_path_cases() {
       {"implicit_dilated_uneven_pad", {3, 16, 9, 7}, {6, 16, 3, 2}, opts({1, 1}, {2, 1}, {2, 1})},
       {"implicit_pad_past_kernel", {2, 16, 5, 5}, {4, 16, 1, 1}, opts({1, 1}, {1, 1})},
       {"implicit_1x1_stride2", {3, 16, 8, 8}, {8, 16, 1, 1}, opts({2, 2}, {0, 0})},
-      {"implicit_1x1_stride2_rows_of_9", {2, 16, 18, 17}, {8, 16, 1, 1}, opts({2, 2}, {0, 0})},
+      {"implicit_1x1_stride2_rows_of_9", {2, 64, 18, 17}, {8, 64, 1, 1}, opts({2, 2}, {0, 0})},
       {"implicit_unpadded_3x3", {4, 16, 7, 6}, {4, 16, 3, 3}, opts({1, 1}, {0, 0})},
   };
   return cases;

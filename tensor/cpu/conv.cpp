@@ -301,11 +301,11 @@ void conv_backward_bias(const T* gy, const Conv2dGeometry& g, T* gb) {
   }
 }
 
-// The implicit-GEMM backward-weight where it applies (float, groups == 1); false otherwise.
+// The implicit-GEMM backward-weight where it applies (float, see conv_implicit.h); false otherwise.
 template <typename T>
 bool fast_backward_weight(const T* gy, const T* x, const Conv2dGeometry& g, T* gw) {
   if constexpr (std::is_same_v<T, float>) {
-    if (!conv_implicit_supported(g)) return false;
+    if (!conv_backward_weight_implicit_supported(g)) return false;
     conv_backward_weight_implicit(gy, x, g, gw);
     return true;
   }

@@ -44,8 +44,8 @@ class SpikingNetwork : public nn::Module {
   std::shared_ptr<nn::Module> stem_, body_, head_;
 };
 
-// "resnet19", "resnet20", "vgg13", "vggsnn", "resnet18", "resnet34", "tiny" (a small fast
-// network for tests and demos). Throws listing the names for an unknown one.
+// "resnet19", "resnet20", "vgg13", "vggsnn", "resnet18", "resnet34", "small" (quick runs, e.g.
+// Fashion-MNIST in minutes) and "tiny" (tests). Throws listing the names for an unknown one.
 std::shared_ptr<SpikingNetwork> make_model(const std::string& name, const ModelOptions& options);
 std::vector<std::string> model_names();
 // The input side of a model's usual dataset: 32 (CIFAR), 48 (vggsnn, CIFAR10-DVS), 224 (ImageNet).

@@ -192,6 +192,22 @@ std::shared_ptr<SpikingNetwork> tiny(Builder& b) {
   return network("Tiny", b, s, body, gap_head(b, 16));
 }
 
+// A small network for quick runs (Fashion-MNIST in minutes): two conv + BN + neuron stages at
+// 32 and 64 channels, each halving the map, then a 2 x 2 average pool and a Linear layer.
+std::shared_ptr<SpikingNetwork> small(Builder& b) {
+  auto s = stem(b, 32, 3, 1, false);
+  auto body = std::make_shared<nn::Sequential>();
+  body->push_back(b.neuron(32));
+  body->push_back(std::make_shared<nn::AvgPool2d>(2));
+  b.conv_bn_spike(*body, 32, 64, 3, 1, false);
+  body->push_back(std::make_shared<nn::AvgPool2d>(2));
+  auto head = std::make_shared<nn::Sequential>(std::initializer_list<ModulePtr>{
+      std::make_shared<nn::AdaptiveAvgPool2d>(std::array<int64_t, 2>{2, 2}),
+      std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(64 * 4, b.options.num_classes, b.gen)});
+  return network("Small", b, s, body, head);
+}
+
 using Factory = std::function<std::shared_ptr<SpikingNetwork>(Builder&)>;
 
 const std::map<std::string, Factory>& factories() {
@@ -215,6 +231,7 @@ const std::map<std::string, Factory>& factories() {
        [](Builder& b) {
          return vgg(b, "VGGSNN", {64, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0}, vggsnn_head);
        }},
+      {"small", small},
       {"tiny", tiny},
   };
   return table;

@@ -46,6 +46,7 @@ std::vector<Option> defaults() {
       {"deterministic", K::kBool, "1", "ours", "bit-identical runs on the CPU", {}},
       {"max_steps", K::kInt, "0", "ours", "stop after this many steps (0: no limit)", {}},
       {"train_subset", K::kInt, "0", "ours", "use the first N training images (0: all)", {}},
+      {"test_subset", K::kInt, "0", "ours", "evaluate on the first N test images (0: all)", {}},
       {"log_interval", K::kInt, "50", "ours", "steps between plain progress lines", {}},
       {"download", K::kBool, "0", "ours", "fetch a missing dataset that a URL serves", {}},
       {"skip_nonfinite",
@@ -55,6 +56,7 @@ std::vector<Option> defaults() {
        "skip a step with a NaN/Inf instead of stopping",
        {}},
       {"save_every", K::kInt, "0", "ours", "also save `last` every N steps (0: per epoch)", {}},
+      {"debug_nan_step", K::kInt, "0", "ours", "tests: poison the first weight at this step", {}},
   };
 }
 
@@ -86,8 +88,8 @@ const std::vector<Preset>& presets() {
         {"lr", {"0.01", "supplement §8"}},
         {"batch_size", {"8", "supplement §8"}},
         {"epochs", {"500", "supplement §8"}}}},
-      {"fashion-mnist", {{"model", {"tiny", "ours"}}, {"epochs", {"1", "ours"}}}},
-      {"mnist", {{"model", {"tiny", "ours"}}, {"epochs", {"1", "ours"}}}},
+      {"fashion-mnist", {{"model", {"small", "ours"}}, {"epochs", {"1", "ours"}}}},
+      {"mnist", {{"model", {"small", "ours"}}, {"epochs", {"1", "ours"}}}},
   };
   return table;
 }

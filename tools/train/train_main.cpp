@@ -1,0 +1,199 @@
+// The trainer CLI: ./train <dataset> [model] [key=value | --key value ...] (the root script builds
+// and runs this). Wires the options to the data layer, the model zoo (snn/), SGD, the cosine
+// schedule and the loop, and creates the run directory. Layer: tools (it uses snn/, which the
+// train library never does).
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "autograd/ops.h"
+#include "snn/network.h"
+#include "trainer/datasets.h"
+#include "trainer/loop.h"
+#include "trainer/options.h"
+
+namespace staa::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+snn::ModelOptions model_options(const Options& o, const DataSplits& d) {
+  snn::ModelOptions m;
+  m.num_classes = d.num_classes;
+  m.in_channels = d.in_channels;
+  m.seed = static_cast<uint64_t>(o.get_int("seed"));
+  snn::NeuronOptions& n = m.neuron;
+  const std::string& kind = o.get("neuron");
+  n.kind = kind == "lif"        ? snn::NeuronKind::kLif
+           : kind == "adaptive" ? snn::NeuronKind::kAdaptive
+                                : snn::NeuronKind::kStaa;
+  n.time_steps = o.get_int("T");
+  n.staa.gc = o.get_bool("gc");
+  n.staa.pe = o.get_bool("pe");
+  n.staa.sa = o.get_bool("sa");
+  n.staa.tsrd = o.get_bool("tsrd");
+  n.staa.alpha = o.get_float("alpha");
+  n.staa.beta = o.get_float("beta");
+  return m;
+}
+
+// <output_dir>/<dataset>_<model>_<neuron>_T<T>_<time>, or the newest such folder with a `last`
+// checkpoint for resume=latest.
+std::string run_directory(const Options& o, const std::string& dataset, std::string& resume) {
+  const std::string prefix =
+      dataset + "_" + o.get("model") + "_" + o.get("neuron") + "_T" + o.get("T") + "_";
+  const fs::path out = o.get("output_dir");
+  if (resume == "latest") {
+    fs::path newest;
+    if (fs::exists(out))
+      for (const auto& e : fs::directory_iterator(out))
+        if (e.path().filename().string().rfind(prefix, 0) == 0 &&
+            fs::exists(e.path() / "last.safetensors") &&
+            (newest.empty() || e.path().filename() > newest.filename()))
+          newest = e.path();
+    STAA_CHECK(!newest.empty(), "train: resume=latest found no run ",
+               (out / (prefix + "*")).string(), " with a last.safetensors");
+    resume = (newest / "last.safetensors").string();
+    return newest.string();
+  }
+  if (!resume.empty()) return fs::path(resume).parent_path().string();
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  fs::path dir = out / (prefix + stamp);
+  for (int i = 1; fs::exists(dir); ++i) dir = out / (prefix + stamp + "-" + std::to_string(i));
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+ModelHooks make_hooks(snn::SpikingNetwork& model, const Options& o, bool events) {
+  const bool tet = o.get("loss") == "tet";
+  const double smoothing = o.get_float("label_smoothing");
+  ModelHooks h;
+  h.forward = [&model, tet, smoothing, events](const data::Batch& b) {
+    const Tensor x = events ? transpose(b.inputs, 0, 1) : b.inputs;  // [T, B, 2, H, W]
+    const Tensor steps = model.forward_steps(x);
+    const Tensor logits = mean(steps, {0});
+    auto loss_of = [&](const Tensor& labels) {
+      return tet ? snn::tet_loss(steps, labels) : cross_entropy(logits, labels, smoothing);
+    };
+    Tensor loss = loss_of(b.labels);
+    if (b.mix_labels.defined())
+      loss = b.mix_lambda * loss + (1.0 - b.mix_lambda) * loss_of(b.mix_labels);
+    return StepOutput{loss, logits};
+  };
+  h.firing_rates = [&model] {
+    std::vector<std::pair<std::string, double>> rates;
+    for (const auto& [name, neuron] : snn::spiking_layers(model))
+      rates.emplace_back(name, neuron->firing_rate());
+    return rates;
+  };
+  h.record_firing = [&model](bool on) { snn::set_record_firing(model, on); };
+  return h;
+}
+
+int run(const std::vector<std::string>& args, const std::string& command) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << Options::help(snn::model_names());
+    return args.empty() ? 2 : 0;
+  }
+  const std::string dataset = args[0];
+  Options o(dataset);
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (!rest.empty() && rest[0].find('=') == std::string::npos && rest[0].rfind("--", 0) != 0) {
+    o.set("model", rest[0], "command line");
+    rest.erase(rest.begin());
+  }
+  o.parse(rest);
+  STAA_CHECK(o.get("device") == "cpu",
+             "train: device=cuda needs the CUDA backend's convolution "
+             "and normalisation kernels, which are not built yet; use device=cpu");
+  if (o.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(o.get_int("threads")));
+
+  const int64_t frame_size = o.get("model") == "vggsnn" ? 48 : 0;
+  const DataSplits d =
+      make_datasets({dataset, o.get("data_dir") + "/" + dataset, o.get_int("T"), frame_size,
+                     o.get_bool("download"), o.get_int("train_subset"), o.get_int("test_subset")});
+  auto model = snn::make_model(o.get("model"), model_options(o, d));
+  const snn::ParamGroups groups = snn::weight_decay_groups(*model);
+  Sgd sgd({{groups.decay, o.get_float("weight_decay")}, {groups.no_decay, 0.0}},
+          {.lr = o.get_float("lr"),
+           .momentum = o.get_float("momentum"),
+           .nesterov = o.get_bool("nesterov")});
+  const uint64_t seed = static_cast<uint64_t>(o.get_int("seed"));
+  const int workers = static_cast<int>(o.get_int("workers"));
+  data::LoaderOptions lo;
+  lo.batch_size = o.get_int("batch_size");
+  lo.num_workers = workers;
+  lo.seed = seed;
+  data::LoaderOptions test_lo = lo;
+  test_lo.shuffle = false;
+  if (dataset == "dvs128-gesture") lo.mixup = data::MixupOptions{};  // spec §4
+  data::DataLoader train_loader(d.train, d.train_transform, lo);
+  data::DataLoader test_loader(d.test, d.test_transform, test_lo);
+  const int64_t per_epoch = train_loader.batches_per_epoch();
+  const CosineSchedule schedule{
+      .base_lr = o.get_float("lr"),
+      .floor_lr = o.get_float("lr_floor"),
+      .total_steps = o.get_int("epochs") * per_epoch,
+      .warmup_steps = static_cast<int64_t>(o.get_float("warmup_epochs") * per_epoch)};
+
+  std::string resume = o.get("resume");
+  const std::string dir = run_directory(o, dataset, resume);
+  std::ofstream(dir + "/args.txt") << o.str();
+  std::ofstream(dir + "/command.txt") << command << "\n";
+  std::printf(
+      "train: %s %s, %s, T = %lld, %lld parameters, %lld train / %lld test samples\n"
+      "train: run directory %s\n",
+      dataset.c_str(), o.get("model").c_str(), o.get("neuron").c_str(),
+      static_cast<long long>(o.get_int("T")), static_cast<long long>(model->num_parameters()),
+      static_cast<long long>(d.train->size()), static_cast<long long>(d.test->size()), dir.c_str());
+  Trainer trainer(*model, sgd, schedule, train_loader, test_loader, make_hooks(*model, o, d.events),
+                  {.epochs = o.get_int("epochs"),
+                   .max_steps = o.get_int("max_steps"),
+                   .log_interval = o.get_int("log_interval"),
+                   .save_every = o.get_int("save_every"),
+                   .skip_nonfinite = o.get_bool("skip_nonfinite"),
+                   .run_dir = dir,
+                   .debug_nan_step = o.get_int("debug_nan_step")});
+  if (!resume.empty()) {
+    trainer.resume(resume);
+    std::printf("train: resumed %s at epoch %lld, step %lld\n", resume.c_str(),
+                static_cast<long long>(trainer.state().epoch),
+                static_cast<long long>(trainer.state().step));
+  }
+  if (o.get_bool("test_only")) {
+    const EvalResult r = trainer.evaluate();
+    std::printf("test: loss %.4f top-1 %.2f%% top-5 %.2f%%\n", r.loss, 100 * r.top1, 100 * r.top5);
+    return 0;
+  }
+  install_sigint_handler();
+  if (!trainer.run()) {
+    std::printf("train: interrupted; saved %s/last.safetensors (resume=latest continues)\n",
+                dir.c_str());
+    return 130;
+  }
+  std::printf("train: done, best test top-1 %.2f%%; run directory %s\n",
+              100 * trainer.state().best_top1, dir.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace staa::train
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string command = "./train";
+  for (const std::string& a : args) command += " " + a;
+  try {
+    return staa::train::run(args, command);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
+}

@@ -35,7 +35,7 @@ std::vector<Option> defaults() {
       {"beta", K::kFloat, "0.1", "main text", "TSRD probability", {}},
       {"loss", K::kChoice, "ce", "paper", "CE on the mean over T, or TET", {"ce", "tet"}},
       {"label_smoothing", K::kFloat, "0", "ours", "cross-entropy label smoothing", {}},
-      {"data_dir", K::kString, "data", "ours", "dataset root (a folder per dataset)", {}},
+      {"data_dir", K::kString, "datasets", "ours", "dataset root (a folder per dataset)", {}},
       {"output_dir", K::kString, "runs", "ours", "run directories go here", {}},
       {"resume", K::kString, "", "ours", "latest | <checkpoint path>; empty: a fresh run", {}},
       {"seed", K::kInt, "0", "ours", "seeds weights, data order, augmentation, TSRD", {}},

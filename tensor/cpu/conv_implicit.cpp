@@ -31,11 +31,12 @@ constexpr int64_t kChunkColumns = 2048;
 constexpr int64_t kMinChunkColumns = 256;
 constexpr int64_t kChunkOutputFloats = 65536;
 
-// Backward-data runs implicit only with at least this many input channels (its GEMM's rows),
-// backward-weight with at least this many rows of cols (its GEMM's columns): below them the
-// panel packing costs more than the GEMM saves (conv1 3->64, 27 rows: 0.023 s vs 0.021 s).
+// Forward and backward-weight run implicit only with at least kMinRows rows of cols (C_in KH
+// KW), backward-data with at least kMinDataChannels input channels: below them the panel
+// packing costs more than the GEMM saves (conv1 3->64, 27 rows: backward-weight 0.023 s vs
+// 0.021 s, forward ~5-10% slower, one thread).
 constexpr int64_t kMinDataChannels = 16;
-constexpr int64_t kMinWeightRows = 64;
+constexpr int64_t kMinRows = 64;
 
 int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
@@ -376,11 +377,11 @@ void backward_data_pointwise_strided(const float* grad_y, const float* w, const 
 }  // namespace
 
 bool conv_implicit_supported(const Conv2dGeometry& g) {
-  return g.groups == 1;
+  return g.groups == 1 && g.col_rows_group() >= kMinRows;
 }
 
 bool conv_backward_weight_implicit_supported(const Conv2dGeometry& g) {
-  return g.groups == 1 && g.col_rows_group() >= kMinWeightRows;
+  return conv_implicit_supported(g);
 }
 
 bool conv_backward_data_implicit_supported(const Conv2dGeometry& g) {

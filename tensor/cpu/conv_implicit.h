@@ -22,11 +22,11 @@ inline void conv_valid_range(int64_t out, int64_t size, int64_t s, int64_t p, in
   hi = std::clamp(hi, lo, out);
 }
 
-// groups == 1 (every pass); backward-data also needs C_in >= 16 and either stride 1 with
-// pad <= dil * (K - 1) or a 1 x 1 unpadded kernel.
+// Forward: groups == 1 and C_in KH KW >= 64; backward-data: groups == 1, C_in >= 16 and
+// either stride 1 with pad <= dil * (K - 1) or a 1 x 1 unpadded kernel.
 bool conv_implicit_supported(const Conv2dGeometry& g);
 bool conv_backward_data_implicit_supported(const Conv2dGeometry& g);
-// Backward-weight: groups == 1 and C_in KH KW >= 64.
+// Backward-weight: as the forward.
 bool conv_backward_weight_implicit_supported(const Conv2dGeometry& g);
 
 // y = conv(x, w) + bias. x: [N, C_in, H, W], w: [C_out, C_in, KH, KW], bias: [C_out] or null,

@@ -425,8 +425,9 @@ void conv_backward_data_implicit(const float* grad_y, const float* w, const Conv
   implicit_conv(kern, a, grad_y, gt, ConvOutput{grad_x});
 }
 
-// Threads take chunks of images as they come (a descheduled thread holds up no one), each into
-// its own partial (thread 0 straight into grad_w); the partials are summed at the end.
+// Each thread takes a fixed share of the chunks (static: which chunk lands in which partial never
+// changes, so the sums are bit-identical from run to run, as deterministic training needs), each
+// into its own partial (thread 0 straight into grad_w); the partials are summed at the end.
 void conv_backward_weight_implicit(const float* grad_y, const float* x, const Conv2dGeometry& g,
                                    float* grad_w) {
   const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
@@ -439,7 +440,7 @@ void conv_backward_weight_implicit(const float* grad_y, const float* x, const Co
     const int t = omp_get_thread_num();
     float* out = t == 0 ? grad_w : partials.data<float>() + (t - 1) * m * rows;  // [C_out, rows]
     bool first = true;
-#pragma omp for schedule(dynamic, 1) nowait
+#pragma omp for schedule(static) nowait
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t n0 = chunk * count, images = std::min(count, g.n - n0);
       const GradRows a(grad_y, g, n0, kern.mr);

@@ -153,7 +153,7 @@ bool Trainer::train_epoch(double& loss_out, double& acc_out, int64_t& images) {
   return true;
 }
 
-EvalResult Trainer::evaluate() {
+EvalResult Trainer::evaluate(int64_t epoch) {
   model_.eval();
   NoGradGuard no_grad;
   if (hooks_.record_firing) hooks_.record_firing(true);
@@ -168,8 +168,8 @@ EvalResult Trainer::evaluate() {
     loss.add(out.loss.item(), B);
     top1.add(static_cast<double>(hits.top1) / B, B);
     top5.add(static_cast<double>(hits.top5) / B, B);
-    progress_.update({"test", state_.epoch + 1, config_.epochs, batch->index + 1, steps,
-                      loss.mean(), top1.mean(), optimizer_.lr(), 0, 0});
+    progress_.update({"test", epoch > 0 ? epoch : state_.epoch + 1, config_.epochs,
+                      batch->index + 1, steps, loss.mean(), top1.mean(), optimizer_.lr(), 0, 0});
   }
   progress_.finish();
   EvalResult r{loss.mean(), top1.mean(), top5.mean(), {}};
@@ -226,7 +226,7 @@ bool Trainer::run() {
     const double seconds = seconds_since(t0);
     state_.epoch = train_.state().epoch;  // epochs completed (a max_steps stop stays mid-epoch)
     const int64_t shown = train_.state().batch == 0 ? state_.epoch : state_.epoch + 1;
-    const EvalResult test = evaluate();
+    const EvalResult test = evaluate(shown);
     const bool best = test.top1 > state_.best_top1;
     if (best) state_.best_top1 = test.top1;
     write_epoch(shown, test, train_loss, train_acc, seconds, static_cast<double>(images) / seconds);

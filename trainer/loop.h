@@ -61,7 +61,8 @@ class Trainer {
   void resume(const std::string& checkpoint);
   // Trains until config.epochs (or max_steps, or SIGINT); returns false when interrupted.
   bool run();
-  EvalResult evaluate();
+  // One pass over the test loader; `epoch` only labels the progress line (0: the next epoch).
+  EvalResult evaluate(int64_t epoch = 0);
   const TrainState& state() const { return state_; }
   // Saves `last` (and `best` when is_best) into the run directory.
   void save(bool is_best);

@@ -125,6 +125,14 @@ std::vector<Tensor> Module::buffers() const {
   return out;
 }
 
+std::vector<std::pair<std::string, Module*>> Module::named_modules() {
+  std::vector<std::pair<std::string, Module*>> out{{"", this}};
+  for (const auto& [name, child] : children_)
+    for (auto& [sub, m] : child->named_modules())
+      out.emplace_back(sub.empty() ? name : name + "." + sub, m);
+  return out;
+}
+
 std::vector<Tensor> Module::all_tensors() const {
   std::vector<NamedTensor> named;
   std::unordered_set<const TensorImpl*> seen;

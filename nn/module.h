@@ -86,6 +86,8 @@ class Module {
   std::vector<Tensor> parameters() const;
   std::vector<NamedTensor> named_buffers() const;
   std::vector<Tensor> buffers() const;
+  // This module ("") and every descendant with its dotted name, depth first, parents first.
+  std::vector<std::pair<std::string, Module*>> named_modules();
   // Direct children only, in registration order.
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
     return children_;

@@ -85,23 +85,10 @@ std::shared_ptr<SpikingNeuron> make_neuron(int64_t channels, const NeuronOptions
   return std::make_shared<Lif>(channels, options);
 }
 
-namespace {
-
-void collect_spiking(nn::Module& m, const std::string& prefix,
-                     std::vector<std::pair<std::string, SpikingNeuron*>>& out) {
-  if (auto* neuron = dynamic_cast<SpikingNeuron*>(&m)) {
-    out.emplace_back(prefix, neuron);
-    return;
-  }
-  for (const auto& [name, child] : m.named_children())
-    collect_spiking(*child, prefix.empty() ? name : prefix + "." + name, out);
-}
-
-}  // namespace
-
 std::vector<std::pair<std::string, SpikingNeuron*>> spiking_layers(nn::Module& model) {
   std::vector<std::pair<std::string, SpikingNeuron*>> out;
-  collect_spiking(model, "", out);
+  for (const auto& [name, m] : model.named_modules())
+    if (auto* neuron = dynamic_cast<SpikingNeuron*>(m)) out.emplace_back(name, neuron);
   return out;
 }
 

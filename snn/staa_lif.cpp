@@ -138,6 +138,10 @@ Tensor StaaLif::channel_view(const Tensor& c, int ndim) const {
   return reshape(c, shape);
 }
 
+Tensor StaaLif::plain(const Tensor& x, const Tensor& h) const {
+  return channel_view(leak_, 4) * h + channel_view(gain_, 4) * x;
+}
+
 Tensor StaaLif::aggregate(const Tensor& x, const Tensor& h) {
   Tensor u;
   if (gc1_) {
@@ -147,7 +151,7 @@ Tensor StaaLif::aggregate(const Tensor& x, const Tensor& h) {
             ? channel_view(gain_, 4) * from_input + channel_view(leak_, 4) * from_state
             : from_input + from_state;
   } else {
-    u = channel_view(leak_, 4) * h + channel_view(gain_, 4) * x;  // GC off: the LIF aggregation
+    u = plain(x, h);  // GC off: the LIF aggregation
   }
   return sa_ ? (*sa_)(u) : u;
 }
@@ -162,7 +166,6 @@ Tensor StaaLif::forward_time(const Tensor& x) {
   const std::vector<int64_t> step_shape(x.shape().begin() + 1, x.shape().end());
   const bool tsrd_on = o.tsrd && is_training() && o.beta > 0;
   if (tsrd_on) tsrd_.set_offset(static_cast<uint64_t>(tsrd_offset_.item()));
-  const Tensor m = channel_view(leak_, 4), n = channel_view(gain_, 4);
   Tensor h = zeros(Shape(step_shape), {x.dtype(), x.device()});
   std::vector<Tensor> spikes;
   for (int64_t t = 0; t < T; ++t) {
@@ -175,12 +178,12 @@ Tensor StaaLif::forward_time(const Tensor& x) {
     const Tensor& dropped_x = o.tsrd_skips_pe ? input : with_pe;
     Tensor v;
     if (batch_drop) {
-      v = m * h + n * dropped_x;
+      v = plain(dropped_x, h);
     } else {
       v = aggregate(with_pe, h);
       if (tsrd_on && t > 0 && o.tsrd_granularity == TsrdGranularity::kSample) {
         const Tensor mask = tsrd_.drop_mask(B, 4, {x.dtype(), x.device()});
-        v = mask * (m * h + n * dropped_x) + (1.0 - mask) * v;
+        v = mask * plain(dropped_x, h) + (1.0 - mask) * v;
       }
     }
     const Tensor s = spike(v - options_.threshold, options_.surrogate);

@@ -83,6 +83,8 @@ class StaaLif : public SpikingNeuron {
  private:
   // The aggregate V of one step (not dropped) from the input X (PE added) and the state H.
   Tensor aggregate(const Tensor& x, const Tensor& h);
+  // The plain (LIF) aggregation M H + N X of dropped steps and of GC off.
+  Tensor plain(const Tensor& x, const Tensor& h) const;
   Tensor channel_view(const Tensor& c, int ndim) const;  // [C] or [1] -> [1, C, 1, ...]
 
   Tensor pos_, leak_, gain_, tsrd_offset_;

@@ -13,13 +13,6 @@ namespace staa::snn {
 
 namespace {
 
-void name_modules(const nn::Module& m, const std::string& prefix,
-                  std::map<const nn::Module*, std::string>& names) {
-  names[&m] = prefix;
-  for (const auto& [name, child] : m.named_children())
-    name_modules(*child, prefix.empty() ? name : prefix + "." + name, names);
-}
-
 // Blocks that apply their sub-layers directly: one row for the block.
 bool is_block(const nn::Module& m) {
   return dynamic_cast<const GcBlock*>(&m) || dynamic_cast<const SaBlock*>(&m);
@@ -61,10 +54,11 @@ Summary summarize(SpikingNetwork& model, const std::string& name, int64_t height
   const int64_t w = width > 0 ? width : h;
   s.input = Shape{1, model.options().in_channels, h, w};
   std::map<const nn::Module*, std::string> names;
-  name_modules(model, "", names);
   std::vector<std::string> blocks;
-  for (const auto& [m, n] : names)
+  for (const auto& [n, m] : model.named_modules()) {
+    names[m] = n;
     if (is_block(*m)) blocks.push_back(n);
+  }
   std::map<std::string, size_t> row_of;
   {
     nn::ForwardObserverGuard guard([&](const nn::Module& m, const Tensor& x, const Tensor& y) {

@@ -30,13 +30,6 @@ bool all_finite(const Tensor& t) {
   return std::isfinite(sum(t).item());
 }
 
-void name_modules(const nn::Module& m, const std::string& prefix,
-                  std::map<const nn::Module*, std::string>& out) {
-  out[&m] = prefix.empty() ? "the model" : prefix;
-  for (const auto& [name, child] : m.named_children())
-    name_modules(*child, prefix.empty() ? name : prefix + "." + name, out);
-}
-
 }  // namespace
 
 bool interrupted() {
@@ -79,7 +72,7 @@ bool Trainer::check_finite(const data::Batch& batch, const Tensor& loss) {
   if (!std::isfinite(loss.item())) {
     // Replay the forward and name the first (innermost) module whose output is not finite.
     std::map<const nn::Module*, std::string> names;
-    name_modules(model_, "", names);
+    for (const auto& [n, m] : model_.named_modules()) names[m] = n.empty() ? "the model" : n;
     where = all_finite(batch.inputs) ? "" : "the input batch";
     nn::ForwardObserverGuard guard([&](const nn::Module& m, const Tensor&, const Tensor& y) {
       if (where.empty() && !all_finite(y)) where = "the output of " + names[&m];

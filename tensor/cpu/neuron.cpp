@@ -50,11 +50,9 @@ StepParams<T> step_params(const LifParams& p, T m, T n) {
           p.detach_reset};
 }
 
-// H after the reset, from the membrane V and its spike S, written as one select so that the
-// loops vectorise: H = V - S (soft ? v_th : V - v_reset).
 template <typename T>
 inline T reset(T v, T s, const StepParams<T>& q) {
-  return v - s * (q.soft ? q.threshold : v - q.v_reset);
+  return lif_reset(v, s, q.threshold, q.v_reset, q.soft);
 }
 
 // The surrogate and the mode are template arguments: the inner loops then have no branches on

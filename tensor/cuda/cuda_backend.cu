@@ -12,14 +12,9 @@
 
 #include "tensor/allocator.h"
 #include "tensor/backend.h"
+#include "tensor/cuda/cuda_check.h"
 #include "tensor/cuda/neuron.h"
 #include "tensor/dispatch.h"
-
-#define STAA_CUDA_CHECK(call)                                                                \
-  do {                                                                                       \
-    const cudaError_t err_ = (call);                                                         \
-    STAA_CHECK(err_ == cudaSuccess, "cuda: ", #call, " failed: ", cudaGetErrorString(err_)); \
-  } while (0)
 
 #define STAA_CUBLAS_CHECK(call)                                                         \
   do {                                                                                  \

@@ -4,6 +4,7 @@
 // block and channel (their summation order varies between runs; everything else is exact).
 #include <cuda_runtime.h>
 
+#include "tensor/cuda/cuda_check.h"
 #include "tensor/cuda/neuron.h"
 #include "tensor/dispatch.h"
 
@@ -12,12 +13,6 @@ namespace staa::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-
-#define STAA_LIF_CUDA_CHECK(call)                                                            \
-  do {                                                                                       \
-    const cudaError_t err_ = (call);                                                         \
-    STAA_CHECK(err_ == cudaSuccess, "cuda: ", #call, " failed: ", cudaGetErrorString(err_)); \
-  } while (0)
 
 template <typename T>
 struct Step {
@@ -44,7 +39,7 @@ Step<T> make_step(const LifLayout& l, const LifParams& p) {
 
 template <typename T>
 __device__ T reset(T v, T s, const Step<T>& q) {
-  return q.soft ? v - q.threshold * s : v * (T(1) - s) + q.v_reset * s;
+  return lif_reset(v, s, q.threshold, q.v_reset, q.soft);
 }
 
 // x, spikes, membrane: [T, neurons]; leak, gain: [1] or [channels]
@@ -133,7 +128,7 @@ void lif_forward(const Tensor& x, const Tensor& leak, const Tensor& gain, const 
         x.data<T>(), leak.data<T>(), gain.data<T>(), spikes.data<T>(),
         membrane.defined() ? membrane.data<T>() : nullptr, leak.numel() > 1, make_step<T>(l, p));
   });
-  STAA_LIF_CUDA_CHECK(cudaGetLastError());
+  STAA_CUDA_CHECK(cudaGetLastError());
 }
 
 void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, const Tensor& gain,
@@ -142,7 +137,7 @@ void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, c
   dispatch_float(membrane.dtype(), "lif backward", [&](auto tag) {
     using T = decltype(tag);
     for (Tensor* g : {&grad_leak, &grad_gain})
-      if (g->defined()) STAA_LIF_CUDA_CHECK(cudaMemset(g->data<T>(), 0, g->nbytes()));
+      if (g->defined()) STAA_CUDA_CHECK(cudaMemset(g->data<T>(), 0, g->nbytes()));
     if (l.neurons() == 0) return;
     lif_backward_kernel<T><<<blocks_for(l.neurons()), kThreads>>>(
         grad_gain.defined() ? x.data<T>() : nullptr, membrane.data<T>(), leak.data<T>(),
@@ -150,7 +145,7 @@ void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, c
         grad_leak.defined() ? grad_leak.data<T>() : nullptr,
         grad_gain.defined() ? grad_gain.data<T>() : nullptr, leak.numel() > 1, make_step<T>(l, p));
   });
-  STAA_LIF_CUDA_CHECK(cudaGetLastError());
+  STAA_CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace staa::cuda

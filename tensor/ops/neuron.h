@@ -25,6 +25,13 @@ struct LifParams {
   Surrogate surrogate;
 };
 
+// H after the reset, from the membrane V and its spike S, as one select (the CPU loops then
+// vectorise): H = V - S (soft ? v_th : V - v_reset). Shared by the CPU and CUDA kernels.
+template <typename T>
+STAA_HOST_DEVICE inline T lif_reset(T v, T s, T threshold, T v_reset, bool soft) {
+  return v - s * (soft ? threshold : v - v_reset);
+}
+
 struct LifLayout {
   int64_t steps = 1;     // T
   int64_t outer = 1;     // B (per-channel coefficients), else 1

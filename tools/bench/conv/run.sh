@@ -10,23 +10,8 @@ cd "$(dirname "$0")/../../.."
 here=tools/bench/conv
 reps=${1:-5}
 rounds=${2:-3}
-python=/usr/bin/python3
-
-if ! dpkg -s python3-torch libjemalloc2 >/dev/null 2>&1; then
-  echo "run.sh: installing python3-torch libjemalloc2"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq python3-torch libjemalloc2 >/dev/null
-fi
-jemalloc=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n1)
-[ -n "$jemalloc" ] || { echo "run.sh: libjemalloc.so.2 not found" >&2; exit 1; }
-
-bench=${CONV_BENCH:-}
-if [ -z "$bench" ]; then
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build --target conv_bench -j2 >/dev/null
-  bench=$(find build -name conv_bench -type f -perm -u+x | head -n1)
-fi
-[ -x "$bench" ] || { echo "run.sh: conv_bench was not built" >&2; exit 1; }
+source tools/bench/torch_peer.sh
+bench=$(build_bench conv_bench "${CONV_BENCH:-}" build/tools/bench/conv/conv_bench)
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)
 echo "run.sh:$cpu, load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -12,23 +12,8 @@ here=tools/bench/snn
 reps=${1:-5}
 rounds=${2:-2}
 batch=${3:-32}
-python=/usr/bin/python3
-
-if ! dpkg -s python3-torch libjemalloc2 >/dev/null 2>&1; then
-  echo "run.sh: installing python3-torch libjemalloc2"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq python3-torch libjemalloc2 >/dev/null
-fi
-jemalloc=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n1)
-[ -n "$jemalloc" ] || { echo "run.sh: libjemalloc.so.2 not found" >&2; exit 1; }
-
-bench=${SNN_BENCH:-}
-if [ -z "$bench" ]; then
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build --target snn_bench -j2 >/dev/null
-  bench=build/tools/bench/snn/snn_bench
-fi
-[ -x "$bench" ] || { echo "run.sh: snn_bench was not built" >&2; exit 1; }
+source tools/bench/torch_peer.sh
+bench=$(build_bench snn_bench "${SNN_BENCH:-}" build/tools/bench/snn/snn_bench)
 
 echo "run.sh:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 results=$(mktemp)

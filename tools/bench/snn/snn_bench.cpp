@@ -13,6 +13,7 @@
 
 #include "autograd/ops.h"
 #include "snn/network.h"
+#include "trainer/optimizer.h"
 
 using namespace staa;
 
@@ -23,28 +24,6 @@ double peak_rss_mb() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
-
-struct Sgd {  // momentum 0.9, weight decay 1e-4 on the decay group (the paper's recipe)
-  std::vector<Tensor> params, velocity;
-  std::vector<bool> decay;
-  explicit Sgd(nn::Module& m) {
-    const snn::ParamGroups g = snn::weight_decay_groups(m);
-    for (const Tensor& p : g.decay) params.push_back(p), decay.push_back(true);
-    for (const Tensor& p : g.no_decay) params.push_back(p), decay.push_back(false);
-    for (const Tensor& p : params) velocity.push_back(zeros(p.shape()));
-  }
-  void step(double lr) {
-    NoGradGuard no_grad;
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (!params[i].grad().defined()) continue;
-      Tensor g = params[i].grad();
-      if (decay[i]) add_(g, params[i], 1e-4);
-      mul_(velocity[i], 0.9);
-      add_(velocity[i], g);
-      add_(params[i], velocity[i], -lr);
-    }
-  }
-};
 
 }  // namespace
 
@@ -61,7 +40,8 @@ int main(int argc, char** argv) {
   o.neuron.time_steps = T;
   o.neuron.kind = neuron == "staa" ? snn::NeuronKind::kStaa : snn::NeuronKind::kLif;
   auto model = snn::make_model("resnet20", o);
-  Sgd sgd(*model);
+  const snn::ParamGroups groups = snn::weight_decay_groups(*model);  // the paper's recipe
+  train::Sgd sgd({{groups.decay, 1e-4}, {groups.no_decay, 0.0}}, {.lr = 0.1, .momentum = 0.9});
   Generator gen(1);
   const Tensor x = uniform({batch, 3, 32, 32}, -1, 1, gen);
   std::vector<int64_t> labels(batch);
@@ -72,10 +52,10 @@ int main(int argc, char** argv) {
   for (int r = 0; r < reps + 1; ++r) {  // the first run warms the allocator up
     const auto start = std::chrono::steady_clock::now();
     if (mode == "train") {
-      model->zero_grad();
+      sgd.zero_grad();
       const Tensor loss = snn::mean_over_time_loss(model->forward_steps(x), y);
       backward(loss);
-      sgd.step(0.1);
+      sgd.step();
     } else {
       NoGradGuard no_grad;
       model->forward(x);

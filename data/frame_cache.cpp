@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -71,6 +72,12 @@ FrameManifest parse_manifest(const std::string& text, const std::string& path) {
   STAA_CHECK(next_line(in, line) && line.rfind("key ", 0) == 0, path,
              ": line 2: expected 'key <text>'");
   m.key = line.substr(4);
+  // The writer makes keys from options (printable text); a control character (a second '\r',
+  // found by fuzzing) would not survive a write and read back unchanged.
+  for (const char c : m.key)
+    STAA_CHECK(!std::iscntrl(static_cast<unsigned char>(c)), path,
+               ": line 2: the key holds a control character (code ",
+               static_cast<int>(static_cast<unsigned char>(c)), ")");
   STAA_CHECK(next_line(in, line) && line.rfind("shape ", 0) == 0, path,
              ": line 3: expected 'shape T 2 H W'");
   std::istringstream shape(line.substr(6));

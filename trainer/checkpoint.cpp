@@ -38,28 +38,31 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const Sgd
   save_safetensors(path, tensors, meta);
 }
 
-TrainState load_checkpoint(const std::string& path, nn::Module& model, Sgd& optimizer) {
+Checkpoint read_checkpoint(const std::string& path) {
   SafetensorsFile file = load_safetensors(path);
-  nn::StateDict dict;
-  std::vector<std::pair<std::string, Tensor>> optim;
+  Checkpoint c;
   for (auto& [name, t] : file.tensors) {
     if (name.rfind(kPrefixes[0], 0) == 0) {
-      dict.insert(name.substr(6), t);
+      c.model.insert(name.substr(6), t);
     } else {
       STAA_CHECK(name.rfind(kPrefixes[1], 0) == 0, "checkpoint ", path, ": unexpected tensor '",
                  name, "' (expected model.* or optimizer.*)");
-      optim.emplace_back(name.substr(10), t);
+      c.optimizer.emplace_back(name.substr(10), t);
     }
   }
-  model.load_state_dict(dict, true);
-  optimizer.load_state(optim);
-  TrainState state;
-  state.epoch = to_int(path, file.metadata, "epoch");
-  state.step = to_int(path, file.metadata, "step");
-  state.best_top1 = std::strtod(file.metadata["best_top1"].c_str(), nullptr);
+  c.state.epoch = to_int(path, file.metadata, "epoch");
+  c.state.step = to_int(path, file.metadata, "step");
+  c.state.best_top1 = std::strtod(file.metadata["best_top1"].c_str(), nullptr);
   for (const auto& [k, v] : file.metadata)
-    if (k != "epoch" && k != "step" && k != "best_top1") state.extra[k] = v;
-  return state;
+    if (k != "epoch" && k != "step" && k != "best_top1") c.state.extra[k] = v;
+  return c;
+}
+
+TrainState load_checkpoint(const std::string& path, nn::Module& model, Sgd& optimizer) {
+  Checkpoint c = read_checkpoint(path);
+  model.load_state_dict(c.model, true);
+  optimizer.load_state(c.optimizer);
+  return c.state;
 }
 
 }  // namespace staa::train

@@ -28,4 +28,12 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const Sgd
 // the file and the first mismatch.
 TrainState load_checkpoint(const std::string& path, nn::Module& model, Sgd& optimizer);
 
+// A checkpoint's parts, for tools that rebuild the model from its metadata before loading it.
+struct Checkpoint {
+  TrainState state;
+  nn::StateDict model;
+  std::vector<std::pair<std::string, Tensor>> optimizer;
+};
+Checkpoint read_checkpoint(const std::string& path);
+
 }  // namespace staa::train

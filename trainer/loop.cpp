@@ -63,6 +63,7 @@ void Trainer::resume(const std::string& checkpoint) {
 void Trainer::save(bool is_best) {
   if (config_.run_dir.empty()) return;
   state_.extra["loader"] = train_.state().to_string();
+  for (const auto& [key, value] : config_.metadata) state_.extra[key] = value;
   save_checkpoint(config_.run_dir + "/last.safetensors", model_, optimizer_, state_);
   if (is_best) save_checkpoint(config_.run_dir + "/best.safetensors", model_, optimizer_, state_);
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,9 @@ struct LoopConfig {
   bool skip_nonfinite = false;
   std::string run_dir;         // where files go ("" writes nothing)
   int64_t debug_nan_step = 0;  // tests: the first parameter becomes NaN before this step (1-based)
+  // Written into every checkpoint's metadata: what a tool needs to rebuild the model (the CLI
+  // puts the dataset, the options and the input layout here; tools/common/run_model reads them).
+  std::map<std::string, std::string> metadata;
 };
 
 struct EvalResult {

@@ -13,6 +13,7 @@
 
 #include "autograd/ops.h"
 #include "snn/network.h"
+#include "tools/common/run_model.h"
 #include "trainer/datasets.h"
 #include "trainer/loop.h"
 #include "trainer/options.h"
@@ -21,26 +22,6 @@ namespace staa::train {
 namespace {
 
 namespace fs = std::filesystem;
-
-snn::ModelOptions model_options(const Options& o, const DataSplits& d) {
-  snn::ModelOptions m;
-  m.num_classes = d.num_classes;
-  m.in_channels = d.in_channels;
-  m.seed = static_cast<uint64_t>(o.get_int("seed"));
-  snn::NeuronOptions& n = m.neuron;
-  const std::string& kind = o.get("neuron");
-  n.kind = kind == "lif"        ? snn::NeuronKind::kLif
-           : kind == "adaptive" ? snn::NeuronKind::kAdaptive
-                                : snn::NeuronKind::kStaa;
-  n.time_steps = o.get_int("T");
-  n.staa.gc = o.get_bool("gc");
-  n.staa.pe = o.get_bool("pe");
-  n.staa.sa = o.get_bool("sa");
-  n.staa.tsrd = o.get_bool("tsrd");
-  n.staa.alpha = o.get_float("alpha");
-  n.staa.beta = o.get_float("beta");
-  return m;
-}
 
 // <output_dir>/<dataset>_<model>_<neuron>_T<T>_<time>, or the newest such folder with a `last`
 // checkpoint for resume=latest.
@@ -115,11 +96,11 @@ int run(const std::vector<std::string>& args, const std::string& command) {
              "and normalisation kernels, which are not built yet; use device=cpu");
   if (o.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(o.get_int("threads")));
 
-  const int64_t frame_size = o.get("model") == "vggsnn" ? 48 : 0;
-  const DataSplits d =
-      make_datasets({dataset, o.get("data_dir") + "/" + dataset, o.get_int("T"), frame_size,
-                     o.get_bool("download"), o.get_int("train_subset"), o.get_int("test_subset")});
-  auto model = snn::make_model(o.get("model"), model_options(o, d));
+  const DataSplits d = make_datasets({dataset, o.get("data_dir") + "/" + dataset, o.get_int("T"),
+                                      tools::frame_size_for(o.get("model")), o.get_bool("download"),
+                                      o.get_int("train_subset"), o.get_int("test_subset")});
+  auto model =
+      snn::make_model(o.get("model"), tools::model_options(o, d.num_classes, d.in_channels));
   const snn::ParamGroups groups = snn::weight_decay_groups(*model);
   Sgd sgd({{groups.decay, o.get_float("weight_decay")}, {groups.no_decay, 0.0}},
           {.lr = o.get_float("lr"),
@@ -160,7 +141,8 @@ int run(const std::vector<std::string>& args, const std::string& command) {
                    .save_every = o.get_int("save_every"),
                    .skip_nonfinite = o.get_bool("skip_nonfinite"),
                    .run_dir = dir,
-                   .debug_nan_step = o.get_int("debug_nan_step")});
+                   .debug_nan_step = o.get_int("debug_nan_step"),
+                   .metadata = tools::run_metadata(dataset, o, d)});
   if (!resume.empty()) {
     trainer.resume(resume);
     std::printf("train: resumed %s at epoch %lld, step %lld\n", resume.c_str(),

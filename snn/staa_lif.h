@@ -22,6 +22,7 @@ class GcBlock : public nn::Module {
   Tensor forward(const Tensor& y) override;
   std::string type_name() const override { return "GCBlock"; }
   std::string extra_repr() const override;
+  int64_t hidden() const { return hidden_; }  // C / r
   // Zeroes conv_v (the identity start); model initialisers call it after re-initialising convs.
   void zero_output();
 
@@ -40,6 +41,7 @@ class SaBlock : public nn::Module {
   Tensor forward(const Tensor& u) override;
   std::string type_name() const override { return "SABlock"; }
   std::string extra_repr() const override;
+  int64_t hidden() const { return hidden_; }  // C / r
 
  private:
   int64_t channels_, hidden_;

@@ -66,10 +66,10 @@ std::string EnergyReport::table() const {
   o << "\nenergy per op (" << costs.precision << ", 45 nm): MAC " << costs.pj_per_mac << " pJ, AC "
     << costs.pj_per_ac << " pJ; counts per image, summed over T\n";
   char line[256];
-  const char* format = "%-34s %-12s %-14s %12s %10s %10s %10s %11s\n";
+  const char* format = "%-34s %-18s %-14s %12s %10s %10s %10s %11s\n";
   std::snprintf(line, sizeof line, format, "layer", "type", "input", "params", "FLOPs M", "MACs M",
                 "ACs M", "energy uJ");
-  o << line << std::string(120, '-') << "\n";
+  o << line << std::string(126, '-') << "\n";
   auto print = [&](const OpCountRow& r, const std::string& input) {
     std::snprintf(line, sizeof line, format, r.name.c_str(), r.type.c_str(), input.c_str(),
                   with_commas(r.params).c_str(), fixed(r.flops / 1e6, 3).c_str(),
@@ -78,8 +78,10 @@ std::string EnergyReport::table() const {
     o << line;
   };
   for (const OpCountRow& r : rows) print(r, input_str(r));
-  o << std::string(120, '-') << "\n";
-  print(total, "");
+  o << std::string(126, '-') << "\n";
+  OpCountRow shown = total;
+  shown.type.clear();
+  print(shown, "");
   o << "parameters " << fixed(static_cast<double>(total.params) / 1e6, 2) << " M, FLOPs "
     << fixed(total.flops / 1e9, 3) << " G, MACs " << fixed(total.macs / 1e9, 3) << " G, ACs "
     << fixed(total.acs / 1e9, 3) << " G\nenergy " << fixed(total.energy_pj / 1e9, 4)

@@ -55,6 +55,12 @@ std::vector<Option> defaults() {
        "ours",
        "skip a step with a NaN/Inf instead of stopping",
        {}},
+      {"energy_images",
+       K::kInt,
+       "32",
+       "ours",
+       "test images for the energy table written at the end (0: none)",
+       {}},
       {"save_every", K::kInt, "0", "ours", "also save `last` every N steps (0: per epoch)", {}},
       {"debug_nan_step", K::kInt, "0", "ours", "tests: poison the first weight at this step", {}},
   };

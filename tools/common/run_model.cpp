@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "data/random.h"
 #include "trainer/checkpoint.h"
 
 namespace staa::tools {
@@ -72,7 +73,12 @@ RunModel load_run_model(const std::string& checkpoint) {
     const size_t eq = line.find('=');
     STAA_CHECK(eq != std::string::npos, "checkpoint ", checkpoint,
                ": metadata 'options' line should be name=value, got '", line, "'");
-    run.options.set(line.substr(0, eq), line.substr(eq + 1), "checkpoint");
+    // An option this build does not know (a newer run's) cannot shape a model it can build; the
+    // strict load below still catches any mismatch in the tensors.
+    const std::string name = line.substr(0, eq);
+    bool known = false;
+    for (const train::Option& o : run.options.all()) known = known || o.name == name;
+    if (known) run.options.set(name, line.substr(eq + 1), "checkpoint");
   }
   run.num_classes = positive(require(meta, "num_classes", checkpoint), "num_classes", checkpoint);
   run.in_channels = positive(require(meta, "in_channels", checkpoint), "in_channels", checkpoint);
@@ -87,6 +93,30 @@ train::DataSplits load_run_data(const RunModel& run, const std::string& data_dir
   const std::string root = (data_dir.empty() ? run.options.get("data_dir") : data_dir);
   return train::make_datasets({run.dataset, root + "/" + run.dataset, run.options.get_int("T"),
                                frame_size_for(run.options.get("model")), false, 1, subset});
+}
+
+data::Batch test_samples(const train::DataSplits& data, const std::vector<int64_t>& indices) {
+  STAA_CHECK(!indices.empty(), "test_samples: no sample indices given");
+  const int64_t size = data.test->size();
+  std::vector<float> values;
+  std::vector<int64_t> labels;
+  Shape shape;
+  for (const int64_t i : indices) {
+    STAA_CHECK(i >= 0 && i < size, "test_samples: sample ", i, " is outside the test set of ", size,
+               " samples");
+    data::Sample s = data.test->get(i);
+    data::SampleRng rng(0, data::RngDomain::kSample, 0, static_cast<uint64_t>(i));
+    if (data.test_transform) data.test_transform->apply(s, rng);
+    shape = s.shape;
+    values.insert(values.end(), s.values.begin(), s.values.end());
+    labels.push_back(s.label);
+  }
+  std::vector<int64_t> dims = {static_cast<int64_t>(indices.size())};
+  for (int d = 0; d < shape.ndim(); ++d) dims.push_back(shape[d]);
+  data::Batch b;
+  b.inputs = from_vector(values, Shape(dims));
+  b.labels = from_vector(labels, Shape{static_cast<int64_t>(labels.size())});
+  return b;
 }
 
 }  // namespace staa::tools

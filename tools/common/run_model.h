@@ -9,7 +9,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "data/loader.h"
 #include "snn/network.h"
 #include "trainer/datasets.h"
 #include "trainer/options.h"
@@ -40,5 +42,9 @@ RunModel load_run_model(const std::string& checkpoint);
 // test samples, 0: all).
 train::DataSplits load_run_data(const RunModel& run, const std::string& data_dir = "",
                                 int64_t subset = 0);
+
+// Test samples `indices` of a run's data with the test transform: inputs [N, ...sample shape]
+// (images [N, C, H, W], frames [N, T, 2, H, W]) and labels [N]; an index out of range names it.
+data::Batch test_samples(const train::DataSplits& data, const std::vector<int64_t>& indices);
 
 }  // namespace staa::tools

@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <numeric>
 
 #include "autograd/ops.h"
+#include "snn/energy.h"
 #include "snn/network.h"
 #include "tools/common/run_model.h"
 #include "trainer/datasets.h"
@@ -50,6 +52,27 @@ std::string run_directory(const Options& o, const std::string& dataset, std::str
   for (int i = 1; fs::exists(dir); ++i) dir = out / (prefix + stamp + "-" + std::to_string(i));
   fs::create_directories(dir);
   return dir.string();
+}
+
+// The energy table of the trained network on the first test images (run_dir/energy.{csv,json}),
+// which the report shows. A failure here does not fail a finished run: it is reported.
+void write_energy(snn::SpikingNetwork& model, const Options& o, const DataSplits& d,
+                  const std::string& dir) {
+  const int64_t n = std::min(o.get_int("energy_images"), d.test->size());
+  if (n <= 0) return;
+  try {
+    std::vector<int64_t> indices(static_cast<size_t>(n));
+    std::iota(indices.begin(), indices.end(), 0);
+    const snn::EnergyReport e = snn::measure_energy(
+        model, o.get("model"), tools::test_samples(d, indices).inputs, snn::energy_costs("fp32"));
+    std::ofstream(dir + "/energy.csv") << e.csv();
+    std::ofstream(dir + "/energy.json") << e.json();
+    std::printf("train: energy %.4f mJ per image (%s), %.3f G ACs, %.3f G MACs; %s/energy.csv\n",
+                e.total.energy_pj / 1e9, e.costs.precision.c_str(), e.total.acs / 1e9,
+                e.total.macs / 1e9, dir.c_str());
+  } catch (const std::exception& err) {
+    std::fprintf(stderr, "train: warning: no energy table: %s\n", err.what());
+  }
 }
 
 ModelHooks make_hooks(snn::SpikingNetwork& model, const Options& o, bool events) {
@@ -162,6 +185,7 @@ int run(const std::vector<std::string>& args, const std::string& command) {
   }
   std::printf("train: done, best test top-1 %.2f%%; run directory %s\n",
               100 * trainer.state().best_top1, dir.c_str());
+  write_energy(*model, o, d, dir);
   return 0;
 }
 

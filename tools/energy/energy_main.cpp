@@ -1,0 +1,102 @@
+// tools/energy: parameters, FLOPs, MACs, ACs and energy per layer and in total (snn/energy.h) as a
+// terminal table, CSV and JSON. Two sources of firing rates: a checkpoint of ./train measured on
+// its dataset's test images, or an assumed rate (analytic mode, no data). Layer: tools.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+
+#include "snn/energy.h"
+#include "tools/common/model_args.h"
+#include "tools/common/run_model.h"
+
+namespace staa::tools {
+namespace {
+
+const char* const kUsage =
+    "usage:\n"
+    "  energy checkpoint=RUN/best.safetensors [images=32] [data_dir=DIR] [batch=16] [common keys]\n"
+    "      measured: the firing rates of the checkpoint's network on its first test images\n"
+    "  energy checkpoint=RUN/best.safetensors rate=R [common keys]\n"
+    "  energy <model> rate=R [model keys] [common keys]\n"
+    "      analytic: every spike tensor at firing rate R (no data needed)\n"
+    "common keys: precision=fp32|fp16|int8 (pJ per MAC / AC at 45 nm: 4.6/0.9, 1.5/0.4, "
+    "0.23/0.03)\n"
+    "             out=DIR (writes DIR/energy.csv and DIR/energy.json)\n";
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  STAA_CHECK(f.good(), "energy: cannot write ", path);
+}
+
+int run(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage << model_args_help() << "\nmodels:";
+    for (const std::string& n : snn::model_names()) std::cout << " " << n;
+    std::cout << "\n";
+    return args.empty() ? 2 : 0;
+  }
+  const bool named = args[0].find('=') == std::string::npos;
+  const ModelArgs m = parse_model_args({args.begin() + (named ? 1 : 0), args.end()}, "energy");
+  STAA_CHECK(named || m.other.size() == args.size(),
+             "energy: with checkpoint=, the model comes from the checkpoint; drop the model keys");
+  std::map<std::string, std::string> keys = m.other;
+  auto take = [&](const std::string& key, const std::string& fallback) {
+    const auto it = keys.find(key);
+    if (it == keys.end()) return fallback;
+    const std::string v = it->second;
+    keys.erase(it);
+    return v;
+  };
+  const std::string checkpoint = take("checkpoint", ""), rate = take("rate", "");
+  const std::string out = take("out", ""), data_dir = take("data_dir", "");
+  const int64_t images = to_int("energy", "images", take("images", "32"));
+  const int64_t batch = to_int("energy", "batch", take("batch", "16"));
+  const snn::EnergyCosts costs = snn::energy_costs(take("precision", "fp32"));
+  STAA_CHECK(keys.empty(), "energy: unknown key '", keys.empty() ? "" : keys.begin()->first,
+             "' (see energy --help)");
+  STAA_CHECK(named != !checkpoint.empty(),
+             "energy: give a model name or checkpoint=PATH (one of them), see energy --help");
+
+  snn::EnergyReport report;
+  if (named) {
+    STAA_CHECK(!rate.empty(), "energy: a model without a checkpoint needs rate=R (analytic mode)");
+    auto model = snn::make_model(args[0], m.options);
+    report = snn::analytic_energy(*model, args[0], to_double("energy", "rate", rate), costs, m.size,
+                                  m.size);
+  } else {
+    const RunModel run = load_run_model(checkpoint);
+    const std::string name = run.options.get("model");
+    if (!rate.empty()) {
+      report = snn::analytic_energy(*run.model, name, to_double("energy", "rate", rate), costs);
+    } else {
+      STAA_CHECK(images > 0, "energy: images should be positive, got ", images);
+      const train::DataSplits data = load_run_data(run, data_dir, images);
+      std::vector<int64_t> indices(static_cast<size_t>(std::min(images, data.test->size())));
+      std::iota(indices.begin(), indices.end(), 0);
+      report =
+          snn::measure_energy(*run.model, name, test_samples(data, indices).inputs, costs, batch);
+    }
+  }
+  std::cout << report.table();
+  if (!out.empty()) {
+    std::filesystem::create_directories(out);
+    write_text(out + "/energy.csv", report.csv());
+    write_text(out + "/energy.json", report.json());
+    std::cout << "energy: wrote " << out << "/energy.csv and " << out << "/energy.json\n";
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace staa::tools
+
+int main(int argc, char** argv) {
+  try {
+    return staa::tools::run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+}

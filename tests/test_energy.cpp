@@ -147,6 +147,25 @@ TEST(Energy, ResNet20MatchesTable7) {
       rate, paper.total.acs / 1e9, paper.total.energy_pj / 1e9);
 }
 
+// Table 7's VGG-13 (STAA-LIF without SA): 10.67 M parameters, 0.92 G FLOPs, 0.28 G MACs; at the
+// rate giving its 0.05 G ACs, 1.333 mJ.
+TEST(Energy, Vgg13MatchesTable7) {
+  ModelOptions o;
+  o.neuron.kind = NeuronKind::kStaa;
+  o.neuron.staa.sa = false;
+  o.neuron.time_steps = 4;
+  auto model = make_model("vgg13", o);
+  const EnergyCosts fp32 = energy_costs("fp32");
+  const EnergyReport at0 = analytic_energy(*model, "vgg13", 0, fp32);
+  const EnergyReport at1 = analytic_energy(*model, "vgg13", 1, fp32);
+  EXPECT_NEAR(static_cast<double>(at0.total.params) / 10.67e6, 1.0, 0.005);
+  EXPECT_NEAR(at0.total.flops / 0.92e9, 1.0, 0.03);
+  EXPECT_NEAR(at0.total.macs / 0.28e9, 1.0, 0.03);
+  const double rate = (0.05e9 - at0.total.acs) / (at1.total.acs - at0.total.acs);
+  const EnergyReport paper = analytic_energy(*model, "vgg13", rate, fp32);
+  EXPECT_NEAR(paper.total.energy_pj / 1.333e9, 1.0, 0.10) << paper.table();
+}
+
 TEST(Energy, OutputFormsAndErrors) {
   auto model = tiny();
   const EnergyReport e = analytic_energy(*model, "tiny", 0.1, energy_costs("fp16"), 8, 8);

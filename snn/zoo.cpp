@@ -193,7 +193,9 @@ std::shared_ptr<SpikingNetwork> tiny(Builder& b) {
 }
 
 // A small network for quick runs (Fashion-MNIST in minutes): two conv + BN + neuron stages at
-// 32 and 64 channels, each halving the map, then a 2 x 2 average pool and a Linear layer.
+// 32 and 64 channels, each halving the map, then a Linear layer on the 64 x 7 x 7 averaged spikes
+// (the adaptive pool makes other input sizes fit; at 28 x 28 it is the identity). A 2 x 2 pool
+// before the Linear layer lost the layout: 74.8% instead of 87.8% after 300 steps.
 std::shared_ptr<SpikingNetwork> small(Builder& b) {
   auto s = stem(b, 32, 3, 1, false);
   auto body = std::make_shared<nn::Sequential>();
@@ -202,9 +204,9 @@ std::shared_ptr<SpikingNetwork> small(Builder& b) {
   b.conv_bn_spike(*body, 32, 64, 3, 1, false);
   body->push_back(std::make_shared<nn::AvgPool2d>(2));
   auto head = std::make_shared<nn::Sequential>(std::initializer_list<ModulePtr>{
-      std::make_shared<nn::AdaptiveAvgPool2d>(std::array<int64_t, 2>{2, 2}),
+      std::make_shared<nn::AdaptiveAvgPool2d>(std::array<int64_t, 2>{7, 7}),
       std::make_shared<nn::Flatten>(),
-      std::make_shared<nn::Linear>(64 * 4, b.options.num_classes, b.gen)});
+      std::make_shared<nn::Linear>(64 * 49, b.options.num_classes, b.gen)});
   return network("Small", b, s, body, head);
 }
 

@@ -310,10 +310,12 @@ std::string pair_str(const std::array<int64_t, 2>& v) {
 
 namespace {
 thread_local ForwardObserver forward_observer;
+thread_local ForwardHook forward_hook;
 }  // namespace
 
 Tensor Module::operator()(const Tensor& x) {
   Tensor y = forward(x);
+  if (forward_hook) y = forward_hook(*this, x, y);
   if (forward_observer) forward_observer(*this, x, y);
   return y;
 }
@@ -325,6 +327,14 @@ ForwardObserverGuard::ForwardObserverGuard(ForwardObserver observer)
 
 ForwardObserverGuard::~ForwardObserverGuard() {
   forward_observer = std::move(previous_);
+}
+
+ForwardHookGuard::ForwardHookGuard(ForwardHook hook) : previous_(std::move(forward_hook)) {
+  forward_hook = std::move(hook);
+}
+
+ForwardHookGuard::~ForwardHookGuard() {
+  forward_hook = std::move(previous_);
 }
 
 }  // namespace staa::nn

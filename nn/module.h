@@ -58,8 +58,9 @@ class Module {
 
   // x -> y. The default throws: a module without a one-tensor forward (a plain container) says so.
   virtual Tensor forward(const Tensor& x);
-  // forward(x), then the installed ForwardObserver (if any) sees (module, x, y). Containers call
-  // their children this way so that tools see every layer.
+  // forward(x); then the installed ForwardHook (if any) may replace y; then the installed
+  // ForwardObserver (if any) sees (module, x, y). Containers call their children this way so that
+  // tools see every layer.
   Tensor operator()(const Tensor& x);
 
   // For printing: the type ("Conv2d") and its arguments ("3, 16, kernel_size=[3,3]").
@@ -154,6 +155,26 @@ class ForwardObserverGuard {
 
  private:
   ForwardObserver previous_;
+};
+
+// Replaces the output of module calls made through Module::operator() on this thread while
+// installed: it returns the y the caller gets (return `output` to leave a module alone). Grad-CAM
+// adds a zero leaf that requires grad to one layer's output, so that backward writes
+// d(score)/d(output) into that leaf's .grad (the tape keeps gradients of leaves only). Runs before
+// the observer, which sees the replaced output. Costs one branch per call when none is installed.
+using ForwardHook =
+    std::function<Tensor(const Module& module, const Tensor& input, const Tensor& output)>;
+
+// Installs a hook for its scope (the previous one comes back at the end).
+class ForwardHookGuard {
+ public:
+  explicit ForwardHookGuard(ForwardHook hook);
+  ~ForwardHookGuard();
+  ForwardHookGuard(const ForwardHookGuard&) = delete;
+  ForwardHookGuard& operator=(const ForwardHookGuard&) = delete;
+
+ private:
+  ForwardHook previous_;
 };
 
 // "[a,b]": how layers print kernel sizes, strides and paddings.

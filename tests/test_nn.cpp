@@ -213,6 +213,58 @@ TEST(Module, ResetStateIsRecursive) {
   EXPECT_EQ(b->resets, 3);
 }
 
+// The hook replaces one layer's output for its scope: adding a zero leaf changes no value and
+// gives that leaf d(out)/d(hidden) = W2^T g; the observer sees the replaced output; nested guards
+// restore the outer hook, and none is left after the scopes.
+TEST(Module, ForwardHookReplacesOutputForItsScope) {
+  Generator gen(3);
+  auto fc1 = std::make_shared<nn::Linear>(3, 4, gen), fc2 = std::make_shared<nn::Linear>(4, 2, gen);
+  Sequential net{fc1, fc2};
+  const Tensor x = uniform({5, 3}, -1, 1, gen), g = uniform({5, 2}, -1, 1, gen);
+  const std::vector<double> plain = net(x).to_vector();
+
+  Tensor delta, observed;
+  {
+    nn::ForwardHookGuard hook([&](const Module& m, const Tensor&, const Tensor& y) {
+      if (&m != fc1.get()) return y;
+      delta = zeros(y.shape()).set_requires_grad(true);
+      return add(y, delta);
+    });
+    nn::ForwardObserverGuard observer([&](const Module& m, const Tensor&, const Tensor& y) {
+      if (&m == fc1.get()) observed = y;
+    });
+    const Tensor out = net(x);
+    EXPECT_EQ(out.to_vector(), plain);
+    ASSERT_TRUE(delta.defined());
+    EXPECT_FALSE(observed.is_leaf());  // add(y, delta), not fc1's own output
+    backward(out, g);
+  }
+  // d(sum g * (h W2^T + b2))/dh = g W2.
+  const std::vector<double> expected = matmul(g, fc2->weight()).to_vector();
+  const std::vector<double> got = delta.grad().to_vector();
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], expected[i], 1e-5) << i;  // f32 rounding
+
+  int outer_calls = 0;
+  {
+    nn::ForwardHookGuard outer([&](const Module&, const Tensor&, const Tensor& y) {
+      ++outer_calls;
+      return y;
+    });
+    {
+      nn::ForwardHookGuard inner(
+          [&](const Module&, const Tensor&, const Tensor& y) { return mul(y, 0.0); });
+      for (double v : net(x).to_vector()) EXPECT_EQ(v, 0.0);
+    }
+    EXPECT_EQ(outer_calls, 0);
+    EXPECT_EQ(net(x).to_vector(), plain);
+    EXPECT_EQ(outer_calls, 3);  // net, fc1, fc2
+  }
+  EXPECT_EQ(net(x).to_vector(), plain);
+  EXPECT_EQ(outer_calls, 3);
+}
+
 TEST(Module, ToMovesInPlaceKeepingHandles) {
   Generator gen(3);
   nn::Linear linear(3, 2, gen);

@@ -1,6 +1,7 @@
 // The pictures of the visualisation tools (tools/viz): bilinear upsampling values, input pictures,
 // heat overlays, and the PNGs of captioned columns, spike rasters and firing maps decoded back to
-// check their sizes, one dot per spike of the shown neurons, and the tile colours. Layer: tests.
+// check their sizes, one dot per spike of the shown neurons, and the tile colours; the CLIs'
+// key=value checks. Layer: tests.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +9,9 @@
 #include <vector>
 
 #include "data/image_folder.h"
+#include "expect_error.h"
 #include "tensor/generator.h"
+#include "tools/viz/cli.h"
 #include "tools/viz/picture.h"
 #include "tools/viz/raster.h"
 
@@ -97,8 +100,11 @@ TEST(Viz, RasterHasOneDotPerSpikeOfTheShownNeurons) {
   for (const auto& [T, rows] : {std::pair<int64_t, int64_t>{4, 40}, {16, 256}, {2, 5}}) {
     const LayerSpikes s = random_spikes(T, 8, 6, 6, 0.3, static_cast<uint64_t>(T + rows));
     const std::vector<int64_t> shown = pick_neurons(s, rows, NeuronPick::kSpaced);
-    const data::Sample png = round_trip(spike_raster(s, shown, "raster"));
-    const RasterLayout l = raster_layout(T, static_cast<int64_t>(shown.size()));
+    const Title title{"a raster",
+                      "of random spikes whose second title line is longer than the plot"};
+    const data::Sample png = round_trip(spike_raster(s, shown, title));
+    const RasterLayout l = raster_layout(T, static_cast<int64_t>(shown.size()), title);
+    EXPECT_GE(l.width, 2 * kMargin + data::Image::text_width(title[1])) << T;
     ASSERT_EQ(png.shape[1], l.height);
     ASSERT_EQ(png.shape[2], l.width);
     int64_t spikes = 0, dots = 0;
@@ -125,8 +131,8 @@ TEST(Viz, FiringMapsTilesShowTheRates) {
     for (double v : map) high = std::max(high, v);
   ASSERT_GT(high, 0);
   const int64_t scale = 10;
-  const data::Sample png = round_trip(firing_maps(s, "rates", scale));
-  const FiringLayout l = firing_layout(s, scale);
+  const data::Sample png = round_trip(firing_maps(s, {"rates"}, scale));
+  const FiringLayout l = firing_layout(s, scale, {"rates"});
   ASSERT_EQ(png.shape[1], l.height);
   ASSERT_EQ(png.shape[2], l.width);
   for (int64_t t = 0; t < 3; ++t)
@@ -140,6 +146,41 @@ TEST(Viz, FiringMapsTilesShowTheRates) {
         EXPECT_EQ(pixel(png, px, l.top + y * scale + scale / 2), data::jet(expected / high))
             << t << " " << y << " " << x;
       }
+}
+
+// The CLIs' arguments: every error names the tool and the key.
+TEST(Viz, ArgsValidateEveryKey) {
+  auto parse = [](std::vector<std::string> words) {
+    words.insert(words.begin(), "tool");
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    return Args("tool", static_cast<int>(argv.size()), argv.data(), {"layer"},
+                {"samples", "alpha"});
+  };
+  const Args args = parse({"layer=last", "samples=0,12,3", "alpha=0.25"});
+  EXPECT_EQ(args.text("layer"), "last");
+  EXPECT_EQ(args.integers("samples", 0, 99), (std::vector<int64_t>{0, 12, 3}));
+  EXPECT_EQ(args.real("alpha", 0.5, 0, 1), 0.25);
+  EXPECT_EQ(parse({"layer=x"}).real("alpha", 0.5, 0, 1), 0.5);
+  test::expect_error([&] { parse({"layer=x", "sample=1"}); }, {"tool: unknown key 'sample'"});
+  test::expect_error([&] { parse({"samples=1"}); }, {"tool: missing layer="});
+  test::expect_error([&] { parse({"layer=x", "layer=y"}); }, {"'layer' is given twice"});
+  test::expect_error([&] { parse({"layer"}); }, {"expected key=value, got 'layer'"});
+  test::expect_error(
+      [&] {
+        parse({"layer=x", "alpha=2"}).real("alpha", 0.5, 0, 1);
+      },
+      {"alpha expects a number in [0, 1], got '2'"});
+  test::expect_error(
+      [&] {
+        parse({"layer=x", "samples=1,x"}).integers("samples", 0, 9);
+      },
+      {"samples expects integers in [0, 9]", "got 'x'"});
+  test::expect_error(
+      [&] {
+        parse({"layer=x", "samples=10"}).integers("samples", 0, 9);
+      },
+      {"got '10'"});
 }
 
 }  // namespace

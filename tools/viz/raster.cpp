@@ -21,6 +21,17 @@ std::string fixed(double v, int digits) {
   return buffer;
 }
 
+int64_t title_width(const Title& title) {
+  int64_t w = 0;
+  for (const std::string& line : title) w = std::max(w, data::Image::text_width(line));
+  return w;
+}
+
+void draw_title(data::Image& out, const Title& title) {
+  for (size_t k = 0; k < title.size(); ++k)
+    out.text(kMargin, kMargin + static_cast<int64_t>(k) * kLineHeight, title[k], kBlack);
+}
+
 void check_spikes(const LayerSpikes& s, const char* op) {
   STAA_CHECK(s.time_steps >= 1 && s.neurons() >= 1 &&
                  static_cast<int64_t>(s.spikes.size()) == s.time_steps * s.neurons(),
@@ -52,37 +63,39 @@ std::vector<int64_t> pick_neurons(const LayerSpikes& s, int64_t count, NeuronPic
   return out;
 }
 
-RasterLayout raster_layout(int64_t time_steps, int64_t rows) {
+RasterLayout raster_layout(int64_t time_steps, int64_t rows, const Title& title) {
   STAA_CHECK(time_steps >= 1 && rows >= 1,
              "raster_layout: needs at least one step and one row, "
              "got ",
              time_steps, " and ", rows);
   RasterLayout l;
-  l.column_width = std::clamp<int64_t>(480 / time_steps, 6, 48);
+  l.column_width = std::clamp<int64_t>(480 / time_steps, 6, 64);
   l.row_height = std::clamp<int64_t>(512 / rows, 1, 8);
   l.dot_x = 1;
   l.dot_width = l.column_width - 2;
   l.dot_height = l.row_height > 2 ? l.row_height - 1 : l.row_height;
   l.left = kMargin + data::Image::text_width("000000") + 4;
-  l.top = kMargin + 3 * kLineHeight;
-  l.width = l.left + time_steps * l.column_width + 2 * kMargin;
+  const int64_t lines = static_cast<int64_t>(title.size());
+  l.top = kMargin + (lines + 2) * kLineHeight;  // the title, a blank line, "neuron"
+  l.width = std::max(l.left + time_steps * l.column_width + 2 * kMargin,
+                     2 * kMargin + title_width(title));
   l.height = l.top + rows * l.row_height + 3 * kLineHeight + kMargin;
   return l;
 }
 
 data::Image spike_raster(const LayerSpikes& s, const std::vector<int64_t>& neurons,
-                         const std::string& title) {
+                         const Title& title) {
   check_spikes(s, "spike_raster");
   STAA_CHECK(!neurons.empty(), "spike_raster: no neurons to show");
   for (int64_t n : neurons)
     STAA_CHECK(n >= 0 && n < s.neurons(), "spike_raster: neuron ", n, " is outside [0, ",
                s.neurons(), ")");
   const int64_t T = s.time_steps, rows = static_cast<int64_t>(neurons.size());
-  const RasterLayout l = raster_layout(T, rows);
+  const RasterLayout l = raster_layout(T, rows, title);
   const int64_t plot_w = T * l.column_width, plot_h = rows * l.row_height;
   data::Image out(l.width, l.height);
-  out.text(kMargin, kMargin, title, kBlack);
-  out.text(kMargin, kMargin + 2 * kLineHeight, "neuron", kBlack);
+  draw_title(out, title);
+  out.text(kMargin, l.top - kLineHeight - 2, "neuron", kBlack);
   // The frame and the step boundaries, outside every dot (dots start one pixel into a column).
   for (int64_t t = 0; t <= T; ++t)
     out.fill_rect(l.left + t * l.column_width - (t == T ? 1 : 0), l.top, 1, plot_h, kGrid);
@@ -125,29 +138,30 @@ std::vector<std::vector<double>> firing_rates(const LayerSpikes& s) {
   return rate;
 }
 
-FiringLayout firing_layout(const LayerSpikes& s, int64_t scale) {
+FiringLayout firing_layout(const LayerSpikes& s, int64_t scale, const Title& title) {
   STAA_CHECK(scale >= 1, "firing_maps: scale should be at least 1, got ", scale);
   FiringLayout l;
   l.tile_width = s.width * scale;
   l.tile_height = s.height * scale;
   l.step = std::max(l.tile_width, data::Image::text_width("t = 00")) + kMargin;
   l.left = kMargin;
-  l.top = kMargin + 2 * kLineHeight + kLineHeight;  // title, blank, "t = k"
+  l.top = kMargin + (static_cast<int64_t>(title.size()) + 2) * kLineHeight;  // title, blank, "t ="
   const int64_t bar = 12 + 4 + data::Image::text_width("0.000");
-  l.width = l.left + s.time_steps * l.step + bar + kMargin;
+  l.width =
+      std::max(l.left + s.time_steps * l.step + bar + kMargin, 2 * kMargin + title_width(title));
   l.height = l.top + std::max(l.tile_height, int64_t{40}) + kLineHeight + kMargin;
   return l;
 }
 
-data::Image firing_maps(const LayerSpikes& s, const std::string& title, int64_t scale) {
+data::Image firing_maps(const LayerSpikes& s, const Title& title, int64_t scale) {
   const std::vector<std::vector<double>> rate = firing_rates(s);
-  const FiringLayout l = firing_layout(s, scale);
+  const FiringLayout l = firing_layout(s, scale, title);
   double high = 0;
   for (const auto& map : rate)
     for (double v : map) high = std::max(high, v);
   const double range = high > 0 ? high : 1.0;  // a silent layer shows all-blue tiles
   data::Image out(l.width, l.height);
-  out.text(kMargin, kMargin, title, kBlack);
+  draw_title(out, title);
   for (int64_t t = 0; t < s.time_steps; ++t) {
     const int64_t x0 = l.left + t * l.step;
     out.text(x0, l.top - kLineHeight, "t = " + std::to_string(t), kBlack);

@@ -64,6 +64,7 @@ int run(int argc, char** argv) {
   const train::DataSplits data = load_run_data(runs[0], args.text("data_dir"));
   const std::vector<int64_t> samples = args.integers("samples", 0, data.test->size() - 1);
   const std::string layer = args.text("layer"), out = args.text("out");
+  for (RunModel& run : runs) snn::resolve_spiking_layer(*run.model, layer);  // fail before writing
   std::filesystem::create_directories(out);
 
   for (int64_t index : samples) {

@@ -150,12 +150,8 @@ TEST(Viz, FiringMapsTilesShowTheRates) {
 
 // The CLIs' arguments: every error names the tool and the key.
 TEST(Viz, ArgsValidateEveryKey) {
-  auto parse = [](std::vector<std::string> words) {
-    words.insert(words.begin(), "tool");
-    std::vector<char*> argv;
-    for (std::string& w : words) argv.push_back(w.data());
-    return Args("tool", static_cast<int>(argv.size()), argv.data(), {"layer"},
-                {"samples", "alpha"});
+  auto parse = [](const std::vector<std::string>& words) {
+    return Args("tool", words, {"layer"}, {"samples", "alpha"});
   };
   const Args args = parse({"layer=last", "samples=0,12,3", "alpha=0.25"});
   EXPECT_EQ(args.text("layer"), "last");

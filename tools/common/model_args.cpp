@@ -1,77 +1,39 @@
 // Model keys of the tools (tools/common/model_args.h). Layer: tools.
 #include "tools/common/model_args.h"
 
-#include <cstdlib>
+#include "tensor/error.h"
 
 namespace staa::tools {
 
-int64_t to_int(const std::string& tool, const std::string& key, const std::string& value) {
-  char* end = nullptr;
-  const long long v = std::strtoll(value.c_str(), &end, 10);
-  STAA_CHECK(end && *end == '\0' && !value.empty(), tool, ": ", key, " expects an integer, got '",
-             value, "'");
-  return v;
+const std::vector<std::string>& model_keys() {
+  static const std::vector<std::string> keys = {"classes", "T",        "neuron",   "in_channels",
+                                                "size",    "gc",       "pe",       "sa",
+                                                "tsrd",    "gc_ratio", "sa_ratio", "per_channel"};
+  return keys;
 }
 
-double to_double(const std::string& tool, const std::string& key, const std::string& value) {
-  char* end = nullptr;
-  const double v = std::strtod(value.c_str(), &end);
-  STAA_CHECK(end && *end == '\0' && !value.empty(), tool, ": ", key, " expects a number, got '",
-             value, "'");
-  return v;
-}
-
-bool to_bool(const std::string& tool, const std::string& key, const std::string& value) {
-  STAA_CHECK(value == "0" || value == "1", tool, ": ", key, " expects 0 or 1, got '", value, "'");
-  return value == "1";
-}
-
-namespace {
-
-snn::NeuronKind to_kind(const std::string& tool, const std::string& value) {
-  if (value == "lif") return snn::NeuronKind::kLif;
-  if (value == "adaptive") return snn::NeuronKind::kAdaptive;
-  STAA_CHECK(value == "staa", tool, ": neuron expects lif, adaptive or staa, got '", value, "'");
-  return snn::NeuronKind::kStaa;
-}
-
-}  // namespace
-
-ModelArgs parse_model_args(const std::vector<std::string>& args, const std::string& tool) {
+ModelArgs model_args(const Args& args) {
+  constexpr int64_t kMax = int64_t{1} << 20;
   ModelArgs m;
   snn::ModelOptions& o = m.options;
   snn::StaaOptions& s = o.neuron.staa;
-  for (const std::string& arg : args) {
-    const size_t eq = arg.find('=');
-    STAA_CHECK(eq != std::string::npos && eq > 0, tool, ": expected key=value, got '", arg, "'");
-    const std::string key = arg.substr(0, eq), value = arg.substr(eq + 1);
-    if (key == "classes")
-      o.num_classes = to_int(tool, key, value);
-    else if (key == "T")
-      o.neuron.time_steps = to_int(tool, key, value);
-    else if (key == "neuron")
-      o.neuron.kind = to_kind(tool, value);
-    else if (key == "in_channels")
-      o.in_channels = to_int(tool, key, value);
-    else if (key == "size")
-      m.size = to_int(tool, key, value);
-    else if (key == "gc")
-      s.gc = to_bool(tool, key, value);
-    else if (key == "pe")
-      s.pe = to_bool(tool, key, value);
-    else if (key == "sa")
-      s.sa = to_bool(tool, key, value);
-    else if (key == "tsrd")
-      s.tsrd = to_bool(tool, key, value);
-    else if (key == "gc_ratio")
-      s.gc_ratio = to_int(tool, key, value);
-    else if (key == "sa_ratio")
-      s.sa_ratio = to_int(tool, key, value);
-    else if (key == "per_channel")
-      o.neuron.per_channel = to_bool(tool, key, value);
-    else
-      m.other[key] = value;
-  }
+  o.num_classes = args.integer("classes", o.num_classes, 1, kMax);
+  o.neuron.time_steps = args.integer("T", o.neuron.time_steps, 1, 1024);
+  o.in_channels = args.integer("in_channels", o.in_channels, 1, 4096);
+  m.size = args.integer("size", 0, 0, 1 << 14);
+  const std::string kind = args.text("neuron", "lif");
+  STAA_CHECK(kind == "lif" || kind == "adaptive" || kind == "staa", args.tool(),
+             ": neuron expects lif, adaptive or staa, got '", kind, "'");
+  o.neuron.kind = kind == "lif"        ? snn::NeuronKind::kLif
+                  : kind == "adaptive" ? snn::NeuronKind::kAdaptive
+                                       : snn::NeuronKind::kStaa;
+  s.gc = args.flag("gc", s.gc);
+  s.pe = args.flag("pe", s.pe);
+  s.sa = args.flag("sa", s.sa);
+  s.tsrd = args.flag("tsrd", s.tsrd);
+  s.gc_ratio = args.integer("gc_ratio", s.gc_ratio, 1, kMax);
+  s.sa_ratio = args.integer("sa_ratio", s.sa_ratio, 1, kMax);
+  o.neuron.per_channel = args.flag("per_channel", o.neuron.per_channel);
   return m;
 }
 

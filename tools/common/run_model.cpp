@@ -95,24 +95,28 @@ train::DataSplits load_run_data(const RunModel& run, const std::string& data_dir
                                frame_size_for(run.options.get("model")), false, 1, subset});
 }
 
+data::Sample test_sample(const train::DataSplits& data, int64_t index) {
+  STAA_CHECK(index >= 0 && index < data.test->size(), "sample ", index,
+             " is outside the test split [0, ", data.test->size(), ")");
+  data::Sample s = data.test->get(index);
+  data::SampleRng rng(0, data::RngDomain::kSample, 0, static_cast<uint64_t>(index));
+  if (data.test_transform) data.test_transform->apply(s, rng);
+  return s;
+}
+
 data::Batch test_samples(const train::DataSplits& data, const std::vector<int64_t>& indices) {
   STAA_CHECK(!indices.empty(), "test_samples: no sample indices given");
-  const int64_t size = data.test->size();
   std::vector<float> values;
   std::vector<int64_t> labels;
   Shape shape;
   for (const int64_t i : indices) {
-    STAA_CHECK(i >= 0 && i < size, "test_samples: sample ", i, " is outside the test set of ", size,
-               " samples");
-    data::Sample s = data.test->get(i);
-    data::SampleRng rng(0, data::RngDomain::kSample, 0, static_cast<uint64_t>(i));
-    if (data.test_transform) data.test_transform->apply(s, rng);
+    const data::Sample s = test_sample(data, i);
     shape = s.shape;
     values.insert(values.end(), s.values.begin(), s.values.end());
     labels.push_back(s.label);
   }
-  std::vector<int64_t> dims = {static_cast<int64_t>(indices.size())};
-  for (int d = 0; d < shape.ndim(); ++d) dims.push_back(shape[d]);
+  std::vector<int64_t> dims = shape.vec();
+  dims.insert(dims.begin(), static_cast<int64_t>(indices.size()));
   data::Batch b;
   b.inputs = from_vector(values, Shape(dims));
   b.labels = from_vector(labels, Shape{static_cast<int64_t>(labels.size())});

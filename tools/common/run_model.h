@@ -43,6 +43,9 @@ RunModel load_run_model(const std::string& checkpoint);
 train::DataSplits load_run_data(const RunModel& run, const std::string& data_dir = "",
                                 int64_t subset = 0);
 
+// Test sample `index` with the test transform applied (deterministic: the loader's stream of
+// epoch 0); an index out of range names it.
+data::Sample test_sample(const train::DataSplits& data, int64_t index);
 // Test samples `indices` of a run's data with the test transform: inputs [N, ...sample shape]
 // (images [N, C, H, W], frames [N, T, 2, H, W]) and labels [N]; an index out of range names it.
 data::Batch test_samples(const train::DataSplits& data, const std::vector<int64_t>& indices);

@@ -38,41 +38,32 @@ int run(const std::vector<std::string>& args) {
     return args.empty() ? 2 : 0;
   }
   const bool named = args[0].find('=') == std::string::npos;
-  const ModelArgs m = parse_model_args({args.begin() + (named ? 1 : 0), args.end()}, "energy");
-  STAA_CHECK(named || m.other.size() == args.size(),
-             "energy: with checkpoint=, the model comes from the checkpoint; drop the model keys");
-  std::map<std::string, std::string> keys = m.other;
-  auto take = [&](const std::string& key, const std::string& fallback) {
-    const auto it = keys.find(key);
-    if (it == keys.end()) return fallback;
-    const std::string v = it->second;
-    keys.erase(it);
-    return v;
-  };
-  const std::string checkpoint = take("checkpoint", ""), rate = take("rate", "");
-  const std::string out = take("out", ""), data_dir = take("data_dir", "");
-  const int64_t images = to_int("energy", "images", take("images", "32"));
-  const int64_t batch = to_int("energy", "batch", take("batch", "16"));
-  const snn::EnergyCosts costs = snn::energy_costs(take("precision", "fp32"));
-  STAA_CHECK(keys.empty(), "energy: unknown key '", keys.empty() ? "" : keys.begin()->first,
-             "' (see energy --help)");
-  STAA_CHECK(named != !checkpoint.empty(),
+  std::vector<std::string> keys = {"checkpoint", "rate",  "out",      "data_dir",
+                                   "images",     "batch", "precision"};
+  if (named) keys.insert(keys.end(), model_keys().begin(), model_keys().end());
+  const Args a("energy", {args.begin() + (named ? 1 : 0), args.end()}, {}, keys);
+  STAA_CHECK(named != a.has("checkpoint"),
              "energy: give a model name or checkpoint=PATH (one of them), see energy --help");
+  const snn::EnergyCosts costs = snn::energy_costs(a.text("precision", "fp32"));
+  const std::string checkpoint = a.text("checkpoint"), out = a.text("out");
+  const bool analytic = a.has("rate");
+  const double rate = a.real("rate", 0, 0, 1);
+  const int64_t images = a.integer("images", 32, 1, int64_t{1} << 24);
+  const int64_t batch = a.integer("batch", 16, 1, 4096);
 
   snn::EnergyReport report;
   if (named) {
-    STAA_CHECK(!rate.empty(), "energy: a model without a checkpoint needs rate=R (analytic mode)");
+    STAA_CHECK(analytic, "energy: a model without a checkpoint needs rate=R (analytic mode)");
+    const ModelArgs m = model_args(a);
     auto model = snn::make_model(args[0], m.options);
-    report = snn::analytic_energy(*model, args[0], to_double("energy", "rate", rate), costs, m.size,
-                                  m.size);
+    report = snn::analytic_energy(*model, args[0], rate, costs, m.size, m.size);
   } else {
     const RunModel run = load_run_model(checkpoint);
     const std::string name = run.options.get("model");
-    if (!rate.empty()) {
-      report = snn::analytic_energy(*run.model, name, to_double("energy", "rate", rate), costs);
+    if (analytic) {
+      report = snn::analytic_energy(*run.model, name, rate, costs);
     } else {
-      STAA_CHECK(images > 0, "energy: images should be positive, got ", images);
-      const train::DataSplits data = load_run_data(run, data_dir, images);
+      const train::DataSplits data = load_run_data(run, a.text("data_dir"), images);
       std::vector<int64_t> indices(static_cast<size_t>(std::min(images, data.test->size())));
       std::iota(indices.begin(), indices.end(), 0);
       report =

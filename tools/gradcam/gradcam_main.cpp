@@ -51,7 +51,7 @@ int run(int argc, char** argv) {
     std::cout << kHelp;
     return argc < 2 ? 2 : 0;
   }
-  const Args args("gradcam", argc, argv, {"checkpoint", "layer", "samples", "out"},
+  const Args args("gradcam", {argv + 1, argv + argc}, {"checkpoint", "layer", "samples", "out"},
                   {"checkpoint2", "data_dir", "alpha"});
   const double alpha = args.real("alpha", 0.5, 0.0, 1.0);
   std::vector<RunModel> runs{load_run_model(args.text("checkpoint"))};

@@ -40,7 +40,7 @@ int run(int argc, char** argv) {
     std::cout << kHelp;
     return argc < 2 ? 2 : 0;
   }
-  const Args args("raster", argc, argv, {"checkpoint", "layer", "sample", "out"},
+  const Args args("raster", {argv + 1, argv + argc}, {"checkpoint", "layer", "sample", "out"},
                   {"neurons", "pick", "data_dir"});
   const int64_t count = args.integer("neurons", 256, 1, 4096);
   const std::string pick_name = args.text("pick", "spaced");

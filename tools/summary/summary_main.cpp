@@ -19,9 +19,7 @@ int run(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const tools::ModelArgs m =
-      tools::parse_model_args(std::vector<std::string>(argv + 2, argv + argc), "summary");
-  STAA_CHECK(m.other.empty(), "summary: unknown key '", m.other.begin()->first,
-             "' (see summary --help)");
+      tools::model_args(tools::Args("summary", {argv + 2, argv + argc}, {}, tools::model_keys()));
   auto model = snn::make_model(argv[1], m.options);
   std::cout << snn::summarize(*model, argv[1], m.size, m.size).str();
   return 0;

@@ -64,8 +64,9 @@ void Image::line(double x0, double y0, double x1, double y1, Rgb colour, int thi
 
 #if STAA_DATA_HAS_STB
 void Image::text(int64_t x, int64_t y, const std::string& s, Rgb colour, int scale) {
-  // stb_easy_font writes 4 vertices of 16 bytes (x, y, z, rgba) per quad; ~270 bytes per char.
-  std::vector<char> buffer(s.size() * 300 + 64);
+  // stb_easy_font writes 4 vertices of 16 bytes (x, y, z, rgba) per quad, and up to 11 quads per
+  // character ('%', '0'); a smaller buffer silently drops the quads that do not fit.
+  std::vector<char> buffer(s.size() * 11 * 64 + 64);
   std::string copy = s;
   unsigned char rgba[4] = {colour[0], colour[1], colour[2], 255};
   const int quads =

@@ -42,6 +42,15 @@ TEST(Image, TextLeavesInkWithinItsWidth) {
   EXPECT_EQ(count_colour(big, {0, 0, 0}), ink * 4);
 }
 
+// '%' and '0' are the glyphs of most quads (11); a buffer sized for the average glyph dropped the
+// last characters of "80 % 60" (the tick labels of the training report).
+TEST(Image, TextDrawsEveryQuadOfHeavyGlyphs) {
+  Image one(40, 20), many(200, 20);
+  one.text(2, 2, "%0", {0, 0, 0});
+  many.text(2, 2, "%0%0%0%0%0", {0, 0, 0});
+  EXPECT_EQ(count_colour(many, {0, 0, 0}), 5 * count_colour(one, {0, 0, 0}));
+}
+
 TEST(Image, JetRunsBlueToRed) {
   EXPECT_EQ(jet(0), (Rgb{0, 0, 128}));
   EXPECT_EQ(jet(1), (Rgb{128, 0, 0}));

@@ -152,8 +152,10 @@ std::string args_section(const RunRecord& run) {
   if (run.args.empty()) return out + "<p class=\"note\">this run directory has no args.txt</p>\n";
   out += "<table class=\"grid\">\n<tr><th>option</th><th>value</th><th>source</th></tr>\n";
   for (const ArgRow& a : run.args)
-    out += "<tr><td>" + escape_html(a.name) + "</td><td><code>" + escape_html(a.value) +
-           "</code></td><td class=\"note\">" + escape_html(a.source) + "</td></tr>\n";
+    out += "<tr><td>" + escape_html(a.name) + "</td><td>" +
+           (a.value.empty() ? "<span class=\"note\">(empty)</span>"
+                            : "<code>" + escape_html(a.value) + "</code>") +
+           "</td><td class=\"note\">" + escape_html(a.source) + "</td></tr>\n";
   return out + "</table>\n";
 }
 

@@ -22,6 +22,7 @@ case $case in
     out=$("$bin" fashion-mnist small output_dir="$work/runs" batch_size=32 max_steps=200 \
       train_subset=6400 test_subset=1000 log_interval=50 neuron=staa 2>&1) || fail "exit $?: $out"
     echo "$out" | tail -n 3
+    ls "$work"/runs/*/report.html "$work"/runs/*/report/loss.png > /dev/null || fail "no report"
     top1=$(echo "$out" | sed -nE 's/.*top-1 ([0-9.]+)%.*/\1/p' | tail -n 1)
     awk -v a="$top1" 'BEGIN { exit !(a > 40) }' || fail "test top-1 $top1% is not above 40%"
     ;;

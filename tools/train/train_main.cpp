@@ -19,6 +19,7 @@
 #include "trainer/datasets.h"
 #include "trainer/loop.h"
 #include "trainer/options.h"
+#include "trainer/report.h"
 
 namespace staa::train {
 namespace {
@@ -101,6 +102,15 @@ ModelHooks make_hooks(snn::SpikingNetwork& model, const Options& o, bool events)
   return h;
 }
 
+// A finished run stays a success when its report cannot be written: the report is a warning.
+void write_report_or_warn(const std::string& dir) {
+  try {
+    std::printf("train: report %s\n", write_report(dir).html.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "train: warning: no report: %s\n", e.what());
+  }
+}
+
 int run(const std::vector<std::string>& args, const std::string& command) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << Options::help(snn::model_names());
@@ -181,11 +191,14 @@ int run(const std::vector<std::string>& args, const std::string& command) {
   if (!trainer.run()) {
     std::printf("train: interrupted; saved %s/last.safetensors (resume=latest continues)\n",
                 dir.c_str());
+    if (std::ifstream(dir + "/summary.csv")) write_report_or_warn(dir);  // an epoch finished
     return 130;
   }
   std::printf("train: done, best test top-1 %.2f%%; run directory %s\n",
               100 * trainer.state().best_top1, dir.c_str());
   write_energy(*model, o, d, dir);
+  // The training report (report.html and report/*.png); tools/report redraws it.
+  write_report_or_warn(dir);
   return 0;
 }
 

@@ -12,7 +12,8 @@ namespace staa::train {
 namespace {
 
 constexpr double kWidth = 600, kLineHeight = 300, kRowHeight = 18;
-constexpr double kPlotTop = 56, kPlotBottomMargin = 40, kPlotRightMargin = 20, kPad = 12;
+constexpr double kPlotTop = 56, kPlotBottomMargin = 40, kPlotRightMargin = 20, kPad = 12,
+                 kMinPlotLeft = 56;
 constexpr double kCharWidth = 6, kLargeCharWidth = 8.4;  // SVG font sizes 10 and 14 (monospace)
 constexpr data::Rgb kInk = {40, 40, 40}, kMuted = {110, 110, 110}, kGrid = {228, 228, 228},
                     kWhite = {255, 255, 255};
@@ -25,7 +26,7 @@ bool finite(double v) {
   return std::isfinite(v);
 }
 
-// The finite values of every series' x (or y), plus the chart's forced bounds for values.
+// The x (or y) values of every series' points whose x and y are both finite.
 std::vector<double> finite_values(const Chart& c, bool values) {
   std::vector<double> out;
   for (const Series& s : c.series)
@@ -115,14 +116,14 @@ void layout_lines(const Chart& c, Scene& scene) {
   const std::vector<double> xs = finite_values(c, false), ys = finite_values(c, true);
   const double top = kPlotTop, bottom = scene.height - kPlotBottomMargin;
   const double right = scene.width - kPlotRightMargin;
-  if (ys.empty()) return add_no_data(scene, 56, top, right, bottom);
+  if (ys.empty()) return add_no_data(scene, kMinPlotLeft, top, right, bottom);
   const std::vector<double> yt = value_ticks(c, ys);
   const double x_lo = *std::min_element(xs.begin(), xs.end());
   const double x_hi = *std::max_element(xs.begin(), xs.end());
   const std::vector<double> xt = nice_ticks(x_lo, x_hi, 6, c.integer_x);
   double label_width = 0;
   for (double t : yt) label_width = std::max(label_width, text_width(tick_label(t, yt[1] - yt[0])));
-  const double left = std::max(56.0, kPad + label_width + 10);
+  const double left = std::max(kMinPlotLeft, kPad + label_width + 10);
   const Axis ax{xt.front(), xt.back(), left, right}, ay{yt.front(), yt.back(), bottom, top};
   add_value_grid(yt, ay, false, left, right, scene);
   for (double t : xt)

@@ -14,6 +14,7 @@
 
 #include "data/image_folder.h"
 #include "expect_error.h"
+#include "snn/energy.h"
 #include "trainer/json.h"
 #include "trainer/plot.h"
 #include "trainer/report.h"
@@ -231,6 +232,31 @@ TEST_F(RunDir, ReportHasEveryChartTheEnergyTableAndTheArguments) {
     for (const Series& s : charts[i].series)
       EXPECT_GT(count_colour(png, s.colour), 100) << charts[i].id << " " << s.name;
   }
+}
+
+// The energy table of the real energy tool (snn::EnergyReport::json), not a hand-written file.
+TEST_F(RunDir, ReadsTheEnergyToolsJson) {
+  write_full_run();
+  snn::ModelOptions options;
+  options.neuron.time_steps = 2;
+  auto model = snn::make_model("tiny", options);
+  const snn::EnergyReport energy =
+      snn::analytic_energy(*model, "tiny", 0.1, snn::energy_costs("fp16"), 8, 8);
+  write("energy.json", energy.json());
+  const RunRecord run = read_run(dir_.string());
+  ASSERT_TRUE(run.energy.has_value()) << run.energy_note;
+  EXPECT_EQ(run.energy->mode, "analytic");
+  EXPECT_EQ(run.energy->precision, "fp16");
+  EXPECT_EQ(run.energy->assumed_rate, 0.1);
+  ASSERT_EQ(run.energy->layers.size(), energy.rows.size());
+  EXPECT_EQ(run.energy->layers[0].name, energy.rows[0].name);
+  EXPECT_TRUE(std::isnan(run.energy->layers[0].firing_rate));  // the stem sees dense images
+  EXPECT_EQ(run.energy->total_params, static_cast<double>(energy.total.params));
+  EXPECT_NEAR(run.energy->total_energy_mj, energy.total.energy_pj / 1e9, 1e-6);
+  write_report(dir_.string());
+  const std::string html = read("report.html");
+  EXPECT_NE(html.find("analytic, assumed firing rate 0.1; precision fp16"), std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"total\"><th>total</th>"), std::string::npos);
 }
 
 TEST_F(RunDir, OneEpochAndNaNStillMakeAReport) {

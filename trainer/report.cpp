@@ -123,7 +123,8 @@ std::string energy_section(const RunRecord& run) {
     input += significant(d);
   }
   std::string how = e.mode;  // "measured" or "analytic"
-  if (std::isfinite(e.images)) how += " firing rates over " + significant(e.images) + " images";
+  if (e.mode == "measured" && std::isfinite(e.images))
+    how += " firing rates over " + significant(e.images) + " images";
   if (std::isfinite(e.assumed_rate)) how += ", assumed firing rate " + significant(e.assumed_rate);
   out += "<p>" + escape_html(e.model) + ", T = " + significant(e.time_steps) + ", input " + input +
          "; " + escape_html(how) + "; precision " + escape_html(e.precision) + ", " +

@@ -267,7 +267,9 @@ TEST_F(RunDir, OneEpochAndNaNStillMakeAReport) {
   const std::string html = read("report.html");
   EXPECT_NE(html.find("<circle"), std::string::npos);  // the single epoch is a marker
   EXPECT_NE(html.find("no data"), std::string::npos);  // no firing_rates.csv: no bars
-  EXPECT_NE(html.find("run tools/energy"), std::string::npos);
+  EXPECT_NE(html.find("no energy.json; tools/energy writes it: energy checkpoint=" +
+                      (dir_ / "best.safetensors").string() + " out=" + dir_.string()),
+            std::string::npos);
   EXPECT_NE(html.find("no args.txt"), std::string::npos);
   EXPECT_EQ(html.find(">nan"), std::string::npos);
   EXPECT_EQ(html.find(">inf"), std::string::npos);

@@ -224,8 +224,9 @@ RunRecord read_run(const std::string& run_dir) {
   const std::string energy = (dir / "energy.json").string();
   if (!fs::exists(energy)) {
     run.energy_note =
-        "no energy table: this run directory has no energy.json; run tools/energy "
-        "on the run to write it";
+        "no energy table: this run directory has no energy.json; tools/energy "
+        "writes it: energy checkpoint=" +
+        (dir / "best.safetensors").string() + " out=" + dir.string();
     return run;
   }
   try {

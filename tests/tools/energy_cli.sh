@@ -18,6 +18,8 @@ run=$(ls -d "$work"/runs/*/)
 for f in energy.csv energy.json; do [ -s "$run/$f" ] || fail "the run wrote no $f"; done
 grep -q '"mode": "measured", "images": 8' "$run/energy.json" || fail "energy.json: $(head -c 300 "$run/energy.json")"
 echo "$out" | grep -q "train: energy .* mJ per image" || fail "no energy line: $out"
+# The training report, written after the energy step, shows the energy table.
+grep -q '<tr class="total"><th>total</th>' "$run/report.html" || fail "no energy table in the report"
 
 out=$("$energy" checkpoint="$run/best.safetensors" images=4 out="$work/e" 2>&1) || fail "$out"
 echo "$out" | grep -q "measured firing rates of 4 images" || fail "$out"

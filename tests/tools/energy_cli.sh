@@ -33,7 +33,11 @@ echo "$out" | grep -Eq "^energy 0\.3[5-9][0-9]+ mJ" || fail "energy: $out"
 out=$("$energy" resnet20 rate=0.1 colour=red 2>&1) && fail "a bad key was accepted"
 echo "$out" | grep -q "energy: unknown key 'colour'" || fail "unclear message: $out"
 out=$("$energy" resnet20 2>&1) && fail "no rate was accepted"
-echo "$out" | grep -q "needs rate=R" || fail "unclear message: $out"
+echo "$out" | grep -q "needs rate=R (analytic) or dataset=NAME" || fail "unclear message: $out"
+
+out=$("$energy" tiny dataset=fashion-mnist images=3 T=2 neuron=lif 2>&1) || fail "$out"
+echo "$out" | grep -q "tiny, T = 2, input \[1,1,28,28\]: measured firing rates of 3 images" ||
+  fail "measured on a dataset: $out"
 out=$("$energy" checkpoint="$work/none.safetensors" 2>&1) && fail "a missing file was accepted"
 echo "$out" | grep -q "none.safetensors" || fail "unclear message: $out"
 echo "ok (energy)"

@@ -20,6 +20,9 @@ const char* const kUsage =
     "  energy checkpoint=RUN/best.safetensors rate=R [common keys]\n"
     "  energy <model> rate=R [model keys] [common keys]\n"
     "      analytic: every spike tensor at firing rate R (no data needed)\n"
+    "  energy <model> dataset=NAME [images=32] [data_dir=datasets] [model keys] [common keys]\n"
+    "      measured on a dataset's test images with the model's initial weights (classes and\n"
+    "      input channels come from the dataset)\n"
     "common keys: precision=fp32|fp16|int8 (pJ per MAC / AC at 45 nm: 4.6/0.9, 1.5/0.4, "
     "0.23/0.03)\n"
     "             out=DIR (writes DIR/energy.csv and DIR/energy.json)\n";
@@ -38,8 +41,8 @@ int run(const std::vector<std::string>& args) {
     return args.empty() ? 2 : 0;
   }
   const bool named = args[0].find('=') == std::string::npos;
-  std::vector<std::string> keys = {"checkpoint", "rate",  "out",      "data_dir",
-                                   "images",     "batch", "precision"};
+  std::vector<std::string> keys = {"checkpoint", "rate",  "out",       "data_dir",
+                                   "images",     "batch", "precision", "dataset"};
   if (named) keys.insert(keys.end(), model_keys().begin(), model_keys().end());
   const Args a("energy", {args.begin() + (named ? 1 : 0), args.end()}, {}, keys);
   STAA_CHECK(named != a.has("checkpoint"),
@@ -51,24 +54,40 @@ int run(const std::vector<std::string>& args) {
   const int64_t images = a.integer("images", 32, 1, int64_t{1} << 24);
   const int64_t batch = a.integer("batch", 16, 1, 4096);
 
+  // The first `images` test samples of a dataset, batch-first.
+  auto test_inputs = [&](const train::DataSplits& data) {
+    std::vector<int64_t> indices(static_cast<size_t>(std::min(images, data.test->size())));
+    std::iota(indices.begin(), indices.end(), 0);
+    return test_samples(data, indices).inputs;
+  };
   snn::EnergyReport report;
   if (named) {
-    STAA_CHECK(analytic, "energy: a model without a checkpoint needs rate=R (analytic mode)");
-    const ModelArgs m = model_args(a);
-    auto model = snn::make_model(args[0], m.options);
-    report = snn::analytic_energy(*model, args[0], rate, costs, m.size, m.size);
+    STAA_CHECK(analytic != a.has("dataset"),
+               "energy: a model without a checkpoint needs rate=R (analytic) or dataset=NAME "
+               "(measured), one of them");
+    ModelArgs m = model_args(a);
+    if (analytic) {
+      auto model = snn::make_model(args[0], m.options);
+      report = snn::analytic_energy(*model, args[0], rate, costs, m.size, m.size);
+    } else {
+      const std::string dataset = a.text("dataset");
+      const train::DataSplits data = train::make_datasets(
+          {dataset, a.text("data_dir", "datasets") + "/" + dataset, m.options.neuron.time_steps,
+           frame_size_for(args[0]), false, 1, images});
+      m.options.num_classes = data.num_classes;
+      m.options.in_channels = data.in_channels;
+      auto model = snn::make_model(args[0], m.options);
+      report = snn::measure_energy(*model, args[0], test_inputs(data), costs, batch);
+    }
   } else {
     const RunModel run = load_run_model(checkpoint);
     const std::string name = run.options.get("model");
-    if (analytic) {
+    if (analytic)
       report = snn::analytic_energy(*run.model, name, rate, costs);
-    } else {
-      const train::DataSplits data = load_run_data(run, a.text("data_dir"), images);
-      std::vector<int64_t> indices(static_cast<size_t>(std::min(images, data.test->size())));
-      std::iota(indices.begin(), indices.end(), 0);
-      report =
-          snn::measure_energy(*run.model, name, test_samples(data, indices).inputs, costs, batch);
-    }
+    else
+      report = snn::measure_energy(*run.model, name,
+                                   test_inputs(load_run_data(run, a.text("data_dir"), images)),
+                                   costs, batch);
   }
   std::cout << report.table();
   if (!out.empty()) {

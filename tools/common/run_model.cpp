@@ -1,6 +1,7 @@
 // Rebuilding a run's model from a checkpoint (tools/common/run_model.h). Layer: tools.
 #include "tools/common/run_model.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -104,19 +105,21 @@ data::Sample test_sample(const train::DataSplits& data, int64_t index) {
   return s;
 }
 
-data::Batch test_samples(const train::DataSplits& data, const std::vector<int64_t>& indices) {
-  STAA_CHECK(!indices.empty(), "test_samples: no sample indices given");
+data::Batch first_test_samples(const train::DataSplits& data, int64_t count) {
+  const int64_t n = std::min(count, data.test->size());
+  STAA_CHECK(n > 0, "first_test_samples: asked for ", count, " samples of a test split of ",
+             data.test->size());
   std::vector<float> values;
   std::vector<int64_t> labels;
   Shape shape;
-  for (const int64_t i : indices) {
+  for (int64_t i = 0; i < n; ++i) {
     const data::Sample s = test_sample(data, i);
     shape = s.shape;
     values.insert(values.end(), s.values.begin(), s.values.end());
     labels.push_back(s.label);
   }
   std::vector<int64_t> dims = shape.vec();
-  dims.insert(dims.begin(), static_cast<int64_t>(indices.size()));
+  dims.insert(dims.begin(), n);
   data::Batch b;
   b.inputs = from_vector(values, Shape(dims));
   b.labels = from_vector(labels, Shape{static_cast<int64_t>(labels.size())});

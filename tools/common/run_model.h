@@ -46,8 +46,8 @@ train::DataSplits load_run_data(const RunModel& run, const std::string& data_dir
 // Test sample `index` with the test transform applied (deterministic: the loader's stream of
 // epoch 0); an index out of range names it.
 data::Sample test_sample(const train::DataSplits& data, int64_t index);
-// Test samples `indices` of a run's data with the test transform: inputs [N, ...sample shape]
-// (images [N, C, H, W], frames [N, T, 2, H, W]) and labels [N]; an index out of range names it.
-data::Batch test_samples(const train::DataSplits& data, const std::vector<int64_t>& indices);
+// The first `count` test samples (fewer when the split is smaller) with the test transform:
+// inputs [N, ...sample shape] (images [N, C, H, W], frames [N, T, 2, H, W]) and labels [N].
+data::Batch first_test_samples(const train::DataSplits& data, int64_t count);
 
 }  // namespace staa::tools

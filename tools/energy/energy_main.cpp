@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <numeric>
 
 #include "snn/energy.h"
 #include "tools/common/model_args.h"
@@ -54,11 +53,8 @@ int run(const std::vector<std::string>& args) {
   const int64_t images = a.integer("images", 32, 1, int64_t{1} << 24);
   const int64_t batch = a.integer("batch", 16, 1, 4096);
 
-  // The first `images` test samples of a dataset, batch-first.
   auto test_inputs = [&](const train::DataSplits& data) {
-    std::vector<int64_t> indices(static_cast<size_t>(std::min(images, data.test->size())));
-    std::iota(indices.begin(), indices.end(), 0);
-    return test_samples(data, indices).inputs;
+    return first_test_samples(data, images).inputs;
   };
   snn::EnergyReport report;
   if (named) {

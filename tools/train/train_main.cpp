@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <numeric>
 
 #include "autograd/ops.h"
 #include "snn/energy.h"
@@ -59,13 +58,11 @@ std::string run_directory(const Options& o, const std::string& dataset, std::str
 // which the report shows. A failure here does not fail a finished run: it is reported.
 void write_energy(snn::SpikingNetwork& model, const Options& o, const DataSplits& d,
                   const std::string& dir) {
-  const int64_t n = std::min(o.get_int("energy_images"), d.test->size());
-  if (n <= 0) return;
+  if (o.get_int("energy_images") <= 0) return;
   try {
-    std::vector<int64_t> indices(static_cast<size_t>(n));
-    std::iota(indices.begin(), indices.end(), 0);
     const snn::EnergyReport e = snn::measure_energy(
-        model, o.get("model"), tools::test_samples(d, indices).inputs, snn::energy_costs("fp32"));
+        model, o.get("model"), tools::first_test_samples(d, o.get_int("energy_images")).inputs,
+        snn::energy_costs("fp32"));
     std::ofstream(dir + "/energy.csv") << e.csv();
     std::ofstream(dir + "/energy.json") << e.json();
     std::printf("train: energy %.4f mJ per image (%s), %.3f G ACs, %.3f G MACs; %s/energy.csv\n",

@@ -23,6 +23,7 @@
 #include "nn/norm.h"
 #include "nn/pool.h"
 #include "snn/staa_lif.h"
+#include "snn/summary.h"
 
 namespace staa::snn {
 
@@ -77,28 +78,12 @@ CallOps count_call(const nn::Module& m, const Tensor& x, const Tensor& y) {
   return {};
 }
 
-bool is_block(const nn::Module& m) {
-  return dynamic_cast<const GcBlock*>(&m) || dynamic_cast<const SaBlock*>(&m);
-}
-
-int64_t own_params(const nn::Module& m) {
-  if (is_block(m)) return m.num_parameters();
-  int64_t n = m.num_parameters();
-  for (const auto& [name, child] : m.named_children()) n -= child->num_parameters();
-  return n;
-}
-
 // Runs forwards under an observer that adds every call's counts to the report's rows. rate_of
 // gives the firing rate of a spike tensor (measured, or the assumed one).
 class Counter {
  public:
   Counter(SpikingNetwork& model, EnergyReport& report, std::function<double(const Tensor&)> rate_of)
-      : report_(report), rate_of_(std::move(rate_of)) {
-    for (const auto& [n, m] : model.named_modules()) {
-      names_[m] = n;
-      if (is_block(*m)) blocks_.push_back(n);
-    }
-  }
+      : report_(report), rate_of_(std::move(rate_of)), names_(model) {}
 
   nn::ForwardObserver observer() {
     return [this](const nn::Module& m, const Tensor& x, const Tensor& y) { observe(m, x, y); };
@@ -113,9 +98,8 @@ class Counter {
   void observe(const nn::Module& m, const Tensor& x, const Tensor& y) {
     const CallOps c = count_call(m, x, y);
     if (c.kind == OpKind::kNone) return;
-    const std::string& name = names_[&m];
-    for (const std::string& block : blocks_)  // a block's sub-layers: counted in its row
-      if (name.rfind(block + ".", 0) == 0) return;
+    const std::string& name = names_[m];
+    if (names_.inside_block(name)) return;  // counted in the block's row
     OpCountRow& row = row_of(m, name);
     row.flops += c.ops;
     if (c.kind == OpKind::kNeuron) {
@@ -146,15 +130,14 @@ class Counter {
     if (it != index_.end()) return report_.rows[it->second];
     index_[name] = report_.rows.size();
     OpCountRow row;
-    row.name = name, row.type = m.type_name(), row.params = own_params(m);
+    row.name = name, row.type = m.type_name(), row.params = own_parameters(m);
     report_.rows.push_back(row);
     return report_.rows.back();
   }
 
   EnergyReport& report_;
   std::function<double(const Tensor&)> rate_of_;
-  std::map<const nn::Module*, std::string> names_;
-  std::vector<std::string> blocks_;
+  LayerNames names_;
   std::map<std::string, size_t> index_;
   std::map<const void*, int64_t> spikes_;
   std::vector<Tensor> kept_;

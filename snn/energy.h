@@ -49,6 +49,8 @@ struct EnergyReport {
   std::string table() const;  // the terminal table
   std::string csv() const;    // one row per layer plus a total row
   std::string json() const;   // the keys tools/report reads (energy.json)
+  // Writes dir/energy.csv and dir/energy.json (creating dir); throws naming a file it cannot write.
+  void save(const std::string& dir) const;
 };
 
 // Counts on real inputs: x is a batch of images [N, C, H, W] or of event frames [N, T, 2, H, W]

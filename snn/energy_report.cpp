@@ -2,6 +2,8 @@
 // tools/report reads from a run's energy.json). Layer: snn.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "snn/energy.h"
@@ -121,6 +123,16 @@ std::string EnergyReport::json() const {
     << ", \"energy_mj\": " << fixed(total.energy_pj / 1e9, 6)
     << ", \"ann_energy_mj\": " << fixed(ann_energy_pj / 1e9, 6) << "}}\n";
   return o.str();
+}
+
+void EnergyReport::save(const std::string& dir) const {
+  std::filesystem::create_directories(dir);
+  for (const auto& [name, text] :
+       {std::pair{"/energy.csv", csv()}, std::pair{"/energy.json", json()}}) {
+    std::ofstream f(dir + name);
+    f << text;
+    STAA_CHECK(f.good(), "energy: cannot write ", dir + name);
+  }
 }
 
 }  // namespace staa::snn

@@ -13,18 +13,6 @@ namespace staa::snn {
 
 namespace {
 
-// Blocks that apply their sub-layers directly: one row for the block.
-bool is_block(const nn::Module& m) {
-  return dynamic_cast<const GcBlock*>(&m) || dynamic_cast<const SaBlock*>(&m);
-}
-
-int64_t own_params(const nn::Module& m) {
-  if (is_block(m) || m.named_children().empty()) return m.num_parameters();
-  int64_t n = m.num_parameters();
-  for (const auto& [name, child] : m.named_children()) n -= child->num_parameters();
-  return n;
-}
-
 // Multiply-accumulates of one image of one call. x: [N, ...], y: [N, ...].
 int64_t macs_of(const nn::Module& m, const Tensor& x, const Tensor& y) {
   const int64_t per_image = y.shape()[0] > 0 ? y.numel() / y.shape()[0] : 0;
@@ -33,7 +21,7 @@ int64_t macs_of(const nn::Module& m, const Tensor& x, const Tensor& y) {
     return per_image * w[1] * w[2] * w[3];
   }
   if (auto* fc = dynamic_cast<const nn::Linear*>(&m)) return per_image * fc->weight().shape()[1];
-  if (is_block(m)) {
+  if (is_attention_block(m)) {
     const int64_t C = x.shape()[1], plane = x.numel() / (x.shape()[0] * C);
     int64_t mlp = 0;  // the two 1x1 convs of the bottleneck: C h + h C
     for (const Tensor& p : m.parameters())
@@ -46,6 +34,30 @@ int64_t macs_of(const nn::Module& m, const Tensor& x, const Tensor& y) {
 
 }  // namespace
 
+bool is_attention_block(const nn::Module& m) {
+  return dynamic_cast<const GcBlock*>(&m) || dynamic_cast<const SaBlock*>(&m);
+}
+
+int64_t own_parameters(const nn::Module& m) {
+  if (is_attention_block(m)) return m.num_parameters();
+  int64_t n = m.num_parameters();
+  for (const auto& [name, child] : m.named_children()) n -= child->num_parameters();
+  return n;
+}
+
+LayerNames::LayerNames(nn::Module& model) {
+  for (const auto& [n, m] : model.named_modules()) {
+    names_[m] = n;
+    if (is_attention_block(*m)) blocks_.push_back(n);
+  }
+}
+
+bool LayerNames::inside_block(const std::string& name) const {
+  for (const std::string& block : blocks_)
+    if (name.rfind(block + ".", 0) == 0) return true;
+  return false;
+}
+
 Summary summarize(SpikingNetwork& model, const std::string& name, int64_t height, int64_t width) {
   Summary s;
   s.model = name;
@@ -53,25 +65,20 @@ Summary summarize(SpikingNetwork& model, const std::string& name, int64_t height
   const int64_t h = height > 0 ? height : default_input_size(name);
   const int64_t w = width > 0 ? width : h;
   s.input = Shape{1, model.options().in_channels, h, w};
-  std::map<const nn::Module*, std::string> names;
-  std::vector<std::string> blocks;
-  for (const auto& [n, m] : model.named_modules()) {
-    names[m] = n;
-    if (is_block(*m)) blocks.push_back(n);
-  }
+  const LayerNames names(model);
   std::map<std::string, size_t> row_of;
   {
     nn::ForwardObserverGuard guard([&](const nn::Module& m, const Tensor& x, const Tensor& y) {
-      const std::string& n = names[&m];
+      const std::string& n = names[m];
       const bool spiking = dynamic_cast<const SpikingNeuron*>(&m) != nullptr;
-      if (!spiking && !is_block(m) && !m.named_children().empty()) return;
-      for (const std::string& block : blocks)  // sub-layers of a block: counted in its row
-        if (n.rfind(block + ".", 0) == 0) return;
-      if (row_of.count(n)) return;  // GC / SA run once per step: one row
+      if (!spiking && !is_attention_block(m) && !m.named_children().empty()) return;
+      if (names.inside_block(n)) return;  // counted in the block's row
+      if (row_of.count(n)) return;        // GC / SA run once per step: one row
       std::vector<int64_t> out = y.shape().vec();
       if (!out.empty()) out[0] = 1;
       row_of[n] = s.rows.size();
-      s.rows.push_back({n, m.type_name(), Shape(out), own_params(m), macs_of(m, x, y), spiking});
+      s.rows.push_back(
+          {n, m.type_name(), Shape(out), own_parameters(m), macs_of(m, x, y), spiking});
     });
     const bool was_training = model.is_training();
     model.eval();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,25 @@ struct Summary {
 // height, width: the input size (0: the model's usual, snn::default_input_size).
 Summary summarize(SpikingNetwork& model, const std::string& name, int64_t height = 0,
                   int64_t width = 0);
+
+// What the per-layer tables (this one and snn/energy.h) share: a GC or SA block applies its
+// sub-layers itself, so it is one row; its own parameters are all of its parameters, any other
+// module's are those not in its children.
+bool is_attention_block(const nn::Module& m);
+int64_t own_parameters(const nn::Module& m);
+
+// The dotted name of every module of a model, and whether a name lies inside a GC / SA block
+// (such calls are counted in the block's row).
+class LayerNames {
+ public:
+  explicit LayerNames(nn::Module& model);
+  const std::string& operator[](const nn::Module& m) const { return names_.at(&m); }
+  bool inside_block(const std::string& name) const;
+
+ private:
+  std::map<const nn::Module*, std::string> names_;
+  std::vector<std::string> blocks_;
+};
 
 // 11247946 -> "11,247,946".
 std::string with_commas(int64_t value);

@@ -22,6 +22,15 @@ std::shared_ptr<SpikingNetwork> tiny(NeuronKind kind = NeuronKind::kLif, int64_t
   return make_model("tiny", o);
 }
 
+// Table 7's configuration: STAA-LIF without SA, T = 4, 10 classes.
+std::shared_ptr<SpikingNetwork> staa_without_sa(const std::string& name) {
+  ModelOptions o;
+  o.neuron.kind = NeuronKind::kStaa;
+  o.neuron.staa.sa = false;
+  o.neuron.time_steps = 4;
+  return make_model(name, o);
+}
+
 const OpCountRow& row(const EnergyReport& r, const std::string& name) {
   for (const OpCountRow& x : r.rows)
     if (x.name == name) return x;
@@ -123,11 +132,7 @@ TEST(Energy, StaaBlocksByHand) {
 // Table 7: ResNet-20 with STAA-LIF without SA at 32 x 32, T = 4, 10 classes: 12.69 M parameters,
 // 0.87 G FLOPs; at the firing rate that gives its 0.10 G ACs, 0.366 mJ.
 TEST(Energy, ResNet20MatchesTable7) {
-  ModelOptions o;
-  o.neuron.kind = NeuronKind::kStaa;
-  o.neuron.staa.sa = false;
-  o.neuron.time_steps = 4;
-  auto model = make_model("resnet20", o);
+  auto model = staa_without_sa("resnet20");
   const EnergyCosts fp32 = energy_costs("fp32");
   const EnergyReport at0 = analytic_energy(*model, "resnet20", 0, fp32);
   const EnergyReport at1 = analytic_energy(*model, "resnet20", 1, fp32);
@@ -150,11 +155,7 @@ TEST(Energy, ResNet20MatchesTable7) {
 // Table 7's VGG-13 (STAA-LIF without SA): 10.67 M parameters, 0.92 G FLOPs, 0.28 G MACs; at the
 // rate giving its 0.05 G ACs, 1.333 mJ.
 TEST(Energy, Vgg13MatchesTable7) {
-  ModelOptions o;
-  o.neuron.kind = NeuronKind::kStaa;
-  o.neuron.staa.sa = false;
-  o.neuron.time_steps = 4;
-  auto model = make_model("vgg13", o);
+  auto model = staa_without_sa("vgg13");
   const EnergyCosts fp32 = energy_costs("fp32");
   const EnergyReport at0 = analytic_energy(*model, "vgg13", 0, fp32);
   const EnergyReport at1 = analytic_energy(*model, "vgg13", 1, fp32);

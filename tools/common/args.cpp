@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
+#include <iostream>
 #include <sstream>
 
 #include "tensor/error.h"
@@ -86,6 +88,15 @@ bool Args::flag(const std::string& key, bool fallback) const {
   const std::string s = text(key);
   STAA_CHECK(s == "0" || s == "1", tool_, ": ", key, " expects 0 or 1, got '", s, "'");
   return s == "1";
+}
+
+int run_tool(int argc, char** argv, int (*body)(int argc, char** argv)) {
+  try {
+    return body(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace staa::tools

@@ -30,4 +30,7 @@ class Args {
   std::map<std::string, std::string> values_;
 };
 
+// A tool's main: runs `body` and turns an exception into its message on stderr and status 1.
+int run_tool(int argc, char** argv, int (*body)(int argc, char** argv));
+
 }  // namespace staa::tools

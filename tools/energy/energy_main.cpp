@@ -1,8 +1,6 @@
 // tools/energy: parameters, FLOPs, MACs, ACs and energy per layer and in total (snn/energy.h) as a
 // terminal table, CSV and JSON. Two sources of firing rates: a checkpoint of ./train measured on
 // its dataset's test images, or an assumed rate (analytic mode, no data). Layer: tools.
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "snn/energy.h"
@@ -26,13 +24,8 @@ const char* const kUsage =
     "0.23/0.03)\n"
     "             out=DIR (writes DIR/energy.csv and DIR/energy.json)\n";
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
-  STAA_CHECK(f.good(), "energy: cannot write ", path);
-}
-
-int run(const std::vector<std::string>& args) {
+int run(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << kUsage << model_args_help() << "\nmodels:";
     for (const std::string& n : snn::model_names()) std::cout << " " << n;
@@ -87,9 +80,7 @@ int run(const std::vector<std::string>& args) {
   }
   std::cout << report.table();
   if (!out.empty()) {
-    std::filesystem::create_directories(out);
-    write_text(out + "/energy.csv", report.csv());
-    write_text(out + "/energy.json", report.json());
+    report.save(out);
     std::cout << "energy: wrote " << out << "/energy.csv and " << out << "/energy.json\n";
   }
   return 0;
@@ -99,10 +90,5 @@ int run(const std::vector<std::string>& args) {
 }  // namespace staa::tools
 
 int main(int argc, char** argv) {
-  try {
-    return staa::tools::run(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const std::exception& e) {
-    std::cerr << e.what() << "\n";
-    return 1;
-  }
+  return staa::tools::run_tool(argc, argv, staa::tools::run);
 }

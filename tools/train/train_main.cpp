@@ -63,8 +63,7 @@ void write_energy(snn::SpikingNetwork& model, const Options& o, const DataSplits
     const snn::EnergyReport e = snn::measure_energy(
         model, o.get("model"), tools::first_test_samples(d, o.get_int("energy_images")).inputs,
         snn::energy_costs("fp32"));
-    std::ofstream(dir + "/energy.csv") << e.csv();
-    std::ofstream(dir + "/energy.json") << e.json();
+    e.save(dir);
     std::printf("train: energy %.4f mJ per image (%s), %.3f G ACs, %.3f G MACs; %s/energy.csv\n",
                 e.total.energy_pj / 1e9, e.costs.precision.c_str(), e.total.acs / 1e9,
                 e.total.macs / 1e9, dir.c_str());

@@ -73,6 +73,12 @@ struct Preset {
 };
 
 const std::vector<Preset>& presets() {
+  // One epoch of the small network (fashion-mnist, mnist): batch 32 at lr 0.05 reached 89.2%
+  // (STAA-LIF) where the CIFAR recipe's 128 at 0.1 reached 87.1% (notes of issue 6).
+  const decltype(Preset::values) kOneEpoch = {{"model", {"small", "ours"}},
+                                              {"epochs", {"1", "ours"}},
+                                              {"batch_size", {"32", "ours (one-epoch runs)"}},
+                                              {"lr", {"0.05", "ours (one-epoch runs)"}}};
   static const std::vector<Preset> table = {
       {"cifar10",
        {{"epochs", {"500", "supplement §8"}}, {"beta", {"0", "supplement §8 (main text: 0.1)"}}}},
@@ -94,18 +100,8 @@ const std::vector<Preset>& presets() {
         {"lr", {"0.01", "supplement §8"}},
         {"batch_size", {"8", "supplement §8"}},
         {"epochs", {"500", "supplement §8"}}}},
-      // One epoch of the small network: batch 32 at lr 0.05 reached 89.2% (STAA-LIF) where the
-      // CIFAR recipe's 128 at 0.1 reached 87.1% (notes of issue 6).
-      {"fashion-mnist",
-       {{"model", {"small", "ours"}},
-        {"epochs", {"1", "ours"}},
-        {"batch_size", {"32", "ours (one-epoch runs)"}},
-        {"lr", {"0.05", "ours (one-epoch runs)"}}}},
-      {"mnist",
-       {{"model", {"small", "ours"}},
-        {"epochs", {"1", "ours"}},
-        {"batch_size", {"32", "ours (one-epoch runs)"}},
-        {"lr", {"0.05", "ours (one-epoch runs)"}}}},
+      {"fashion-mnist", kOneEpoch},
+      {"mnist", kOneEpoch},
   };
   return table;
 }

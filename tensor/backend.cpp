@@ -1,10 +1,29 @@
 // Backend lookup per device, and the CUDA hooks of a build without CUDA. Layer: tensor.
 #include "tensor/backend.h"
 
+#include <atomic>
+
 #include "tensor/allocator.h"
 #include "tensor/cpu/cpu_backend.h"
 
 namespace staa {
+
+namespace {
+std::atomic<bool> g_deterministic{false}, g_allow_tf32{false};
+}  // namespace
+
+void set_deterministic(bool on) {
+  g_deterministic = on;
+}
+bool deterministic() {
+  return g_deterministic;
+}
+void set_allow_tf32(bool on) {
+  g_allow_tf32 = on;
+}
+bool allow_tf32() {
+  return g_allow_tf32;
+}
 
 #ifndef STAA_WITH_CUDA
 Backend* cuda_backend() {

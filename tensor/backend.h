@@ -197,6 +197,15 @@ class Backend {
                                 bool log, Tensor& grad_x) = 0;
 };
 
+// Process-wide math settings the backends read at each call (the trainer sets them from its
+// options). deterministic: bit-identical results from run to run (CUDA: deterministic cuDNN
+// algorithms, no atomics in the sums; the CPU backend always is). allow_tf32: CUDA GEMMs and
+// convolutions may round f32 inputs to TF32 on tensor cores (off by default: f32 results).
+void set_deterministic(bool on);
+bool deterministic();
+void set_allow_tf32(bool on);
+bool allow_tf32();
+
 // The backend of a device; throws when the CUDA backend was not built or no GPU is present.
 Backend& backend_for(Device device);
 inline Backend& backend_of(const Tensor& t) {

@@ -1,9 +1,9 @@
 // CudaBackend: the Backend on an NVIDIA GPU, and the CUDA caching allocator. Layer: tensor/cuda,
 // the only folder that includes CUDA headers. Built when STAA_CUDA is on.
-// Done here: allocation, copies, fills, Philox random fills (the same numbers as the CPU), every
-// elementwise op from the shared functors (broadcasting included), where, and GEMM by cuBLAS.
-// Reductions, shape, index and softmax kernels throw Unsupported until the CUDA backend issue
-// implements them; every call into CUDA or cuBLAS is checked.
+// Here: allocation, copies, fills, Philox random fills (the same numbers as the CPU), every
+// elementwise op from the shared functors (broadcasting included), where, and GEMM by cuBLAS; the
+// other families forward to their files (tensor/cuda/kernels.h). Every call into CUDA, cuBLAS
+// and cuDNN is checked.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -13,6 +13,8 @@
 #include "tensor/allocator.h"
 #include "tensor/backend.h"
 #include "tensor/cuda/cuda_check.h"
+#include "tensor/cuda/kernels.h"
+#include "tensor/cuda/launch.h"
 #include "tensor/cuda/neuron.h"
 #include "tensor/dispatch.h"
 
@@ -26,10 +28,9 @@
 namespace staa {
 namespace {
 
-constexpr int kThreads = 256;
-inline int blocks_for(int64_t n) {
-  return static_cast<int>((n + kThreads - 1) / kThreads);
-}
+using cuda::blocks_for;
+using cuda::check_launch;
+using cuda::kThreads;
 
 class CudaCachingAllocator final : public CachingAllocator {
  protected:
@@ -148,10 +149,6 @@ __global__ void where_kernel(const T* c, const T* a, const T* b, T* out, int64_t
   if (i < n) out[i] = c[i] != T(0) ? a[i] : b[i];
 }
 
-void check_launch() {
-  STAA_CUDA_CHECK(cudaGetLastError());
-}
-
 class CudaBackend final : public Backend {
  public:
   const char* name() const override { return "cuda"; }
@@ -217,87 +214,102 @@ class CudaBackend final : public Backend {
     check_launch();
   }
 
-  void reduce(ReduceOp, const Tensor&, const ReduceLayout&, Tensor&, Tensor&) override {
-    throw Unsupported("reduce", "cuda");
+  // Reductions, softmax, layer norm (reduce.cu), shape and index ops (shape.cu), pooling
+  // (pool.cu), batch norm (norm.cu) and convolution (conv.cu, cuDNN).
+  void reduce(ReduceOp op, const Tensor& x, const ReduceLayout& layout, Tensor& out,
+              Tensor& index) override {
+    cuda::reduce(op, x, layout, out, index);
   }
-  void reduce_max_backward(const Tensor&, const Tensor&, const ReduceLayout&, Tensor&) override {
-    throw Unsupported("max backward", "cuda");
+  void reduce_max_backward(const Tensor& grad_out, const Tensor& index, const ReduceLayout& layout,
+                           Tensor& grad_x) override {
+    cuda::reduce_max_backward(grad_out, index, layout, grad_x);
   }
-  void permute(const Tensor&, const std::vector<int>&, Tensor&) override {
-    throw Unsupported("permute", "cuda");
+  void permute(const Tensor& x, const std::vector<int>& perm, Tensor& out) override {
+    cuda::permute(x, perm, out);
   }
-  void expand(const Tensor&, Tensor&) override { throw Unsupported("expand", "cuda"); }
-  void index_select(const Tensor&, const DimLayout&, const Tensor&, Tensor&) override {
-    throw Unsupported("index_select", "cuda");
+  void expand(const Tensor& x, Tensor& out) override { cuda::expand(x, out); }
+  void index_select(const Tensor& x, const DimLayout& layout, const Tensor& index,
+                    Tensor& out) override {
+    cuda::index_select(x, layout, index, out);
   }
-  void index_add(const Tensor&, const DimLayout&, const Tensor&, Tensor&) override {
-    throw Unsupported("index_select backward", "cuda");
+  void index_add(const Tensor& grad_out, const DimLayout& layout, const Tensor& index,
+                 Tensor& grad_x) override {
+    cuda::index_add(grad_out, layout, index, grad_x);
   }
-  void gather(const Tensor&, const DimLayout&, const Tensor&, Tensor&) override {
-    throw Unsupported("gather", "cuda");
+  void gather(const Tensor& x, const DimLayout& layout, const Tensor& index, Tensor& out) override {
+    cuda::gather(x, layout, index, out);
   }
-  void scatter_add(const Tensor&, const DimLayout&, const Tensor&, Tensor&) override {
-    throw Unsupported("gather backward", "cuda");
+  void scatter_add(const Tensor& grad_out, const DimLayout& layout, const Tensor& index,
+                   Tensor& grad_x) override {
+    cuda::scatter_add(grad_out, layout, index, grad_x);
   }
-  void softmax(const Tensor&, const DimLayout&, bool, Tensor&) override {
-    throw Unsupported("softmax", "cuda");
+  void softmax(const Tensor& x, const DimLayout& layout, bool log, Tensor& y) override {
+    cuda::softmax(x, layout, log, y);
   }
-  void softmax_backward(const Tensor&, const Tensor&, const DimLayout&, bool, Tensor&) override {
-    throw Unsupported("softmax backward", "cuda");
-  }
-
-  void conv2d(const Tensor&, const Tensor&, const Tensor&, const Conv2dGeometry&,
-              Tensor&) override {
-    throw Unsupported("conv2d", "cuda");
-  }
-  void conv2d_backward_data(const Tensor&, const Tensor&, const Conv2dGeometry&, Tensor&) override {
-    throw Unsupported("conv2d", "cuda");
-  }
-  void conv2d_backward_weight(const Tensor&, const Tensor&, const Conv2dGeometry&, Tensor&,
-                              Tensor&) override {
-    throw Unsupported("conv2d", "cuda");
+  void softmax_backward(const Tensor& y, const Tensor& grad_y, const DimLayout& layout, bool log,
+                        Tensor& grad_x) override {
+    cuda::softmax_backward(y, grad_y, layout, log, grad_x);
   }
 
-  // Pooling and normalisation: cuDNN arrives with the CUDA issue.
-  void avg_pool2d(const Tensor&, const Pool2dGeometry&, Tensor&) override {
-    throw Unsupported("avg_pool2d", "cuda");
+  void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dGeometry& g,
+              Tensor& y) override {
+    cuda::conv2d(x, w, bias, g, y);
   }
-  void avg_pool2d_backward(const Tensor&, const Pool2dGeometry&, Tensor&) override {
-    throw Unsupported("avg_pool2d backward", "cuda");
+  void conv2d_backward_data(const Tensor& grad_y, const Tensor& w, const Conv2dGeometry& g,
+                            Tensor& grad_x) override {
+    cuda::conv2d_backward_data(grad_y, w, g, grad_x);
   }
-  void max_pool2d(const Tensor&, const Pool2dGeometry&, Tensor&, Tensor&) override {
-    throw Unsupported("max_pool2d", "cuda");
+  void conv2d_backward_weight(const Tensor& grad_y, const Tensor& x, const Conv2dGeometry& g,
+                              Tensor& grad_w, Tensor& grad_bias) override {
+    cuda::conv2d_backward_weight(grad_y, x, g, grad_w, grad_bias);
   }
-  void max_pool2d_backward(const Tensor&, const Tensor&, const Pool2dGeometry&, Tensor&) override {
-    throw Unsupported("max_pool2d backward", "cuda");
+
+  void avg_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y) override {
+    cuda::avg_pool2d(x, g, y);
   }
-  void adaptive_avg_pool2d(const Tensor&, const AdaptivePool2dGeometry&, Tensor&) override {
-    throw Unsupported("adaptive_avg_pool2d", "cuda");
+  void avg_pool2d_backward(const Tensor& grad_y, const Pool2dGeometry& g,
+                           Tensor& grad_x) override {
+    cuda::avg_pool2d_backward(grad_y, g, grad_x);
   }
-  void adaptive_avg_pool2d_backward(const Tensor&, const AdaptivePool2dGeometry&,
-                                    Tensor&) override {
-    throw Unsupported("adaptive_avg_pool2d backward", "cuda");
+  void max_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y, Tensor& index) override {
+    cuda::max_pool2d(x, g, y, index);
   }
-  void batch_norm_stats(const Tensor&, const BatchNormLayout&, Tensor&, Tensor&) override {
-    throw Unsupported("batch_norm", "cuda");
+  void max_pool2d_backward(const Tensor& grad_y, const Tensor& index, const Pool2dGeometry& g,
+                           Tensor& grad_x) override {
+    cuda::max_pool2d_backward(grad_y, index, g, grad_x);
   }
-  void batch_norm_forward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                          const BatchNormLayout&, double, Tensor&) override {
-    throw Unsupported("batch_norm", "cuda");
+  void adaptive_avg_pool2d(const Tensor& x, const AdaptivePool2dGeometry& g, Tensor& y) override {
+    cuda::adaptive_avg_pool2d(x, g, y);
   }
-  void batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                           const Tensor&, const BatchNormLayout&, double, bool, Tensor&, Tensor&,
-                           Tensor&) override {
-    throw Unsupported("batch_norm backward", "cuda");
+  void adaptive_avg_pool2d_backward(const Tensor& grad_y, const AdaptivePool2dGeometry& g,
+                                    Tensor& grad_x) override {
+    cuda::adaptive_avg_pool2d_backward(grad_y, g, grad_x);
   }
-  void layer_norm(const Tensor&, const Tensor&, const Tensor&, const LayerNormLayout&, double,
-                  Tensor&, Tensor&, Tensor&) override {
-    throw Unsupported("layer_norm", "cuda");
+  void batch_norm_stats(const Tensor& x, const BatchNormLayout& l, Tensor& mean,
+                        Tensor& var) override {
+    cuda::batch_norm_stats(x, l, mean, var);
   }
-  void layer_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                           const Tensor&, const LayerNormLayout&, Tensor&, Tensor&,
-                           Tensor&) override {
-    throw Unsupported("layer_norm backward", "cuda");
+  void batch_norm_forward(const Tensor& x, const Tensor& mean, const Tensor& var,
+                          const Tensor& weight, const Tensor& bias, const BatchNormLayout& l,
+                          double eps, Tensor& y) override {
+    cuda::batch_norm_forward(x, mean, var, weight, bias, l, eps, y);
+  }
+  void batch_norm_backward(const Tensor& x, const Tensor& mean, const Tensor& var,
+                           const Tensor& weight, const Tensor& grad_y, const BatchNormLayout& l,
+                           double eps, bool training, Tensor& grad_x, Tensor& grad_weight,
+                           Tensor& grad_bias) override {
+    cuda::batch_norm_backward(x, mean, var, weight, grad_y, l, eps, training, grad_x, grad_weight,
+                              grad_bias);
+  }
+  void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  const LayerNormLayout& l, double eps, Tensor& y, Tensor& mean,
+                  Tensor& inv_std) override {
+    cuda::layer_norm(x, weight, bias, l, eps, y, mean, inv_std);
+  }
+  void layer_norm_backward(const Tensor& x, const Tensor& mean, const Tensor& inv_std,
+                           const Tensor& weight, const Tensor& grad_y, const LayerNormLayout& l,
+                           Tensor& grad_x, Tensor& grad_weight, Tensor& grad_bias) override {
+    cuda::layer_norm_backward(x, mean, inv_std, weight, grad_y, l, grad_x, grad_weight, grad_bias);
   }
 
   void lif_forward(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifLayout& l,

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
+#include <string>
 
 #include "tensor/generator.h"
 
@@ -435,6 +437,34 @@ std::vector<OpCase> all_op_cases() {
   pool_norm_cases(t);
   neuron_cases(t);
   return t;
+}
+
+namespace {
+uint64_t seed_of(const std::string& label) {
+  return std::hash<std::string>{}(label)&0xffffffff;
+}
+}  // namespace
+
+std::vector<Tensor> make_inputs(const OpCase& c, DType dtype, bool grad) {
+  Generator gen(seed_of(c.label));
+  std::vector<Tensor> xs;
+  for (const InputSpec& s : c.inputs) {
+    if (s.index_high > 0) {
+      std::vector<int64_t> v(s.shape.numel());
+      for (int64_t& e : v) e = static_cast<int64_t>(gen.next_u64() % s.index_high);
+      xs.push_back(from_vector(v, s.shape));
+      continue;
+    }
+    Tensor x = uniform(s.shape, s.low, s.high, gen, {kF64}).to(dtype);
+    if (grad && s.differentiable && c.check_grad) x.set_requires_grad(true);
+    xs.push_back(x);
+  }
+  return xs;
+}
+
+std::vector<double> random_cotangent(const OpCase& c, const Shape& shape) {
+  Generator gen(seed_of(c.label) + 1);
+  return normal(shape, 0.0, 1.0, gen, {kF64}).to_vector();
 }
 
 std::vector<std::string> required_ops() {

@@ -51,6 +51,13 @@ void pool_norm_cases(std::vector<OpCase>& table);
 // Cases of the spike ops and the fused LIF (op_matrix/cases_neuron.cpp).
 void neuron_cases(std::vector<OpCase>& table);
 
+// The inputs of a case in `dtype`, the same numbers on every call (seeded by the label): floating
+// inputs drawn in f64 then cast, so f32 and f64 runs see the same values up to rounding; they
+// require grad when `grad`, the input is differentiable and the case checks gradients.
+std::vector<Tensor> make_inputs(const OpCase& c, DType dtype, bool grad);
+// A random normal cotangent for a case's output, seeded by the label.
+std::vector<double> random_cotangent(const OpCase& c, const Shape& shape);
+
 // Every op that must have a case: the differentiable-op list plus the comparisons.
 std::vector<std::string> required_ops();
 // The required ops with no case in `cases` (empty when the table is complete).

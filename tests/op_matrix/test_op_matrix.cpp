@@ -18,29 +18,6 @@ const std::vector<OpCase>& cases() {
   return table;
 }
 
-uint64_t seed_of(const std::string& label) {
-  return std::hash<std::string>{}(label)&0xffffffff;
-}
-
-// Inputs of a case in `dtype`; floating inputs require grad when `grad` and differentiable.
-std::vector<Tensor> make_inputs(const OpCase& c, DType dtype, bool grad) {
-  Generator gen(seed_of(c.label));
-  std::vector<Tensor> xs;
-  for (const InputSpec& s : c.inputs) {
-    if (s.index_high > 0) {
-      std::vector<int64_t> v(s.shape.numel());
-      for (int64_t& e : v) e = static_cast<int64_t>(gen.next_u64() % s.index_high);
-      xs.push_back(from_vector(v, s.shape));
-      continue;
-    }
-    // Drawn in f64 then cast, so the f32 and f64 runs see the same values up to rounding.
-    Tensor x = uniform(s.shape, s.low, s.high, gen, {kF64}).to(dtype);
-    if (grad && s.differentiable && c.check_grad) x.set_requires_grad(true);
-    xs.push_back(x);
-  }
-  return xs;
-}
-
 std::vector<ref::Array> refs_of(const std::vector<Tensor>& xs) {
   std::vector<ref::Array> r;
   for (const Tensor& x : xs) r.push_back(ref::Array::of(x));
@@ -87,11 +64,6 @@ std::vector<Tensor> gradients(const OpCase& c, DType dtype, const std::vector<do
   std::vector<Tensor> grads;
   for (const Tensor& x : xs) grads.push_back(x.requires_grad() ? x.grad() : Tensor());
   return grads;
-}
-
-std::vector<double> random_cotangent(const OpCase& c, const Shape& shape) {
-  Generator gen(seed_of(c.label) + 1);
-  return normal(shape, 0.0, 1.0, gen, {kF64}).to_vector();
 }
 
 TEST_P(OpGrad, GradientMatchesFiniteDifferencesF64) {

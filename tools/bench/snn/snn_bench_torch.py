@@ -3,7 +3,11 @@ LIF or STAA-LIF (GC, PE, SA, TSRD as spec §2), written the way PyTorch SNN code
 (a Python loop over T, a surrogate autograd.Function), and the same training step / inference.
 
 usage: snn_bench_torch.py <label> <lif|staa> <train|infer> [reps=5] [batch=32] [T=4] [threads=2]
+                          [device=cpu]
 prints: <label> <neuron> <mode> median_s=<s> images_per_s=<x> peak_rss_mb=<m>
+        [peak_device_mb=<m> reserved_device_mb=<m>] params=<n>
+On CUDA: cudnn.benchmark on (how people run it), TF32 off (as staa's default, so both compute in
+f32), each timed step ends with torch.cuda.synchronize().
 """
 import resource
 import statistics
@@ -157,19 +161,26 @@ def main():
     batch = int(sys.argv[5]) if len(sys.argv) > 5 else 32
     T = int(sys.argv[6]) if len(sys.argv) > 6 else 4
     torch.set_num_threads(int(sys.argv[7]) if len(sys.argv) > 7 else 2)
+    device = torch.device(sys.argv[8] if len(sys.argv) > 8 else "cpu")
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     torch.manual_seed(1)
     make = (lambda c: StaaLif(c, T)) if neuron == "staa" else (lambda c: Lif(T))
-    model = ResNet20(T, make)
+    model = ResNet20(T, make).to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() > 1 and not n.endswith("pos")]
     rest = [p for n, p in model.named_parameters() if not (p.dim() > 1 and not n.endswith("pos"))]
     opt = torch.optim.SGD([{"params": decay, "weight_decay": 1e-4},
                            {"params": rest, "weight_decay": 0.0}], lr=0.1, momentum=0.9)
-    x = torch.rand(batch, 3, 32, 32) * 2 - 1
-    y = torch.arange(batch) % 10
+    x = (torch.rand(batch, 3, 32, 32) * 2 - 1).to(device)
+    y = (torch.arange(batch) % 10).to(device)
     if mode == "infer":
         model.eval()
     times = []
-    for r in range(reps + 1):  # the first run warms up
+    warmup = 3 if cuda else 1
+    for r in range(reps + warmup):  # the first runs warm up (cudnn.benchmark picks algorithms)
         start = time.perf_counter()
         if mode == "train":
             opt.zero_grad()
@@ -178,12 +189,18 @@ def main():
         else:
             with torch.no_grad():
                 model(x)
-        if r > 0:
+        if cuda:
+            torch.cuda.synchronize()
+        if r >= warmup:
             times.append(time.perf_counter() - start)
     median = statistics.median(times)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    dev = ""
+    if cuda:
+        dev = (f" peak_device_mb={torch.cuda.max_memory_allocated() / 2**20:.0f}"
+               f" reserved_device_mb={torch.cuda.max_memory_reserved() / 2**20:.0f}")
     print(f"{label} {neuron} {mode} median_s={median:.4f} images_per_s={batch / median:.2f} "
-          f"peak_rss_mb={rss:.0f} params={sum(p.numel() for p in model.parameters())}")
+          f"peak_rss_mb={rss:.0f}{dev} params={sum(p.numel() for p in model.parameters())}")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,81 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "autograd/ops.h"
 #include "tensor/backend.h"
 
 namespace staa {
 namespace {
+
+// ||got - want|| / ||want|| over the whole tensor (NMSE-style; absolute when want is 0).
+double relative_error(const Tensor& got, const Tensor& want) {
+  EXPECT_EQ(got.shape(), want.shape());
+  const auto g = got.to_vector(), w = want.to_vector();
+  if (g.size() != w.size()) return INFINITY;
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < g.size(); ++i) {
+    diff += (g[i] - w[i]) * (g[i] - w[i]);
+    norm += w[i] * w[i];
+  }
+  return std::sqrt(diff) / (norm > 0 ? std::sqrt(norm) : 1.0);
+}
+
+// The kernels of reduce.cu, shape.cu and pool.cu differ from the CPU's only in summation order
+// (f64: rounding at 1e-16, kept well under 1e-12) and, in f32, in float vs double accumulation
+// and the device's exp / log (a few ulps, kept under 1e-5).
+double tolerance(DType dtype) {
+  return dtype == kF64 ? 1e-12 : 1e-5;
+}
+
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+// Runs f on the CPU and on CUDA copies of `inputs` (floating ones require grad), back-propagates
+// one random cotangent on both, and compares the outputs and every floating input's gradient.
+// exact: the CUDA gradients must equal the CPU's bit for bit (deterministic kernels that add in
+// the CPU's order).
+void expect_parity(const std::vector<Tensor>& inputs, const Fn& f, const std::string& what,
+                   bool exact = false) {
+  Tensor outs[2];
+  std::vector<Tensor> grads[2];
+  for (int device = 0; device < 2; ++device) {
+    std::vector<Tensor> xs;
+    for (const Tensor& t : inputs) {
+      Tensor c = device ? t.to(Device::cuda()) : t.clone();
+      if (c.dtype() != kI64) c.set_requires_grad(true);
+      xs.push_back(c);
+    }
+    const Tensor y = f(xs);
+    Generator gen(99);
+    const Tensor cotangent = uniform(y.shape(), -1, 1, gen, {y.dtype()});
+    backward(y, device ? cotangent.to(Device::cuda()) : cotangent);
+    outs[device] = y.to(Device::cpu());
+    for (const Tensor& x : xs)
+      if (x.dtype() != kI64) grads[device].push_back(x.grad().to(Device::cpu()));
+  }
+  const double tol = tolerance(outs[0].dtype());
+  EXPECT_LE(relative_error(outs[1], outs[0]), tol) << what << ": forward";
+  for (size_t i = 0; i < grads[0].size(); ++i) {
+    EXPECT_LE(relative_error(grads[1][i], grads[0][i]), tol) << what << ": grad of input " << i;
+    if (exact) {
+      EXPECT_EQ(grads[1][i].to_vector(), grads[0][i].to_vector()) << what << ": exact";
+    }
+  }
+}
+
+std::string name_of(DType dtype) {
+  return dtype == kF64 ? "f64" : "f32";
+}
+
+// Restores the process-wide deterministic setting when a test ends.
+struct DeterministicGuard {
+  bool saved = deterministic();
+  explicit DeterministicGuard(bool on) { set_deterministic(on); }
+  ~DeterministicGuard() { set_deterministic(saved); }
+};
 
 class Cuda : public ::testing::Test {
  protected:
@@ -76,6 +145,196 @@ TEST_F(Cuda, LifForwardAndBpttMatchCpu) {
     }
     EXPECT_EQ(spikes[0].to_vector(), spikes[1].to_vector());
     for (int i = 0; i < 3; ++i) expect_near(grads[1][i], grads[0][i], 1e-12);
+  }
+}
+
+
+TEST_F(Cuda, SumMeanMaxMatchCpu) {
+  // Shapes and dims that reach both reduce kernels: a thread per output (short reductions, or a
+  // kept last dim with many outputs) and a block per output (long contiguous runs, or few outputs).
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> dims;
+  };
+  const std::vector<Case> cases = {
+      {{4, 5, 6, 7}, {}},     {{4, 5, 6, 7}, {0}},    {{4, 5, 6, 7}, {1, 3}},
+      {{4, 5, 6, 7}, {3}},    {{4, 5, 6, 7}, {0, 2}}, {{4, 5, 6, 7}, {2, 3}},
+      {{3, 3000}, {1}},       {{2000, 3}, {0}},       {{300, 5000}, {0}},
+      {{6, 70, 2, 9}, {1, 3}}, {{1, 5, 1}, {0, 2}},
+  };
+  for (DType dtype : {kF32, kF64}) {
+    Generator gen(11);
+    for (const Case& c : cases) {
+      const Tensor x = uniform(c.shape, -1, 1, gen, {dtype});
+      const std::string what = name_of(dtype) + " " + ::testing::PrintToString(c.dims);
+      expect_parity({x}, [&](const std::vector<Tensor>& v) { return sum(v[0], c.dims); },
+                    "sum " + what);
+      expect_parity({x}, [&](const std::vector<Tensor>& v) { return mean(v[0], c.dims, true); },
+                    "mean " + what);
+      // Continuous random inputs: no ties at the max.
+      expect_parity({x}, [&](const std::vector<Tensor>& v) { return max(v[0], c.dims).values; },
+                    "max " + what);
+      EXPECT_EQ(max(gpu(x), c.dims).indices.to(Device::cpu()).to_vector(),
+                max(x, c.dims).indices.to_vector())
+          << "max indices " << what;
+    }
+  }
+}
+
+TEST_F(Cuda, MaxTiesGoToTheFirstPosition) {
+  // All equal: the lowest row-major position within the reduced dims wins, in both kernels
+  // ([2, 3000] over dim 1 takes the block kernel).
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> dims;
+  };
+  for (const Case& c : std::vector<Case>{{{3, 4, 5}, {1}},
+                                         {{3, 4, 5}, {0, 2}},
+                                         {{3, 4, 5}, {}},
+                                         {{2, 3000}, {1}},
+                                         {{2, 3000}, {}}}) {
+    const Tensor x = full(c.shape, 0.5, {kF64});
+    EXPECT_EQ(max(gpu(x), c.dims).indices.to(Device::cpu()).to_vector(),
+              max(x, c.dims).indices.to_vector());
+  }
+}
+
+TEST_F(Cuda, PermuteExpandMatchCpu) {
+  for (DType dtype : {kF32, kF64}) {
+    Generator gen(12);
+    const std::string d = name_of(dtype);
+    const Tensor x = uniform({2, 3, 4, 5}, -1, 1, gen, {dtype});
+    expect_parity({x}, [](const std::vector<Tensor>& v) { return permute(v[0], {2, 0, 3, 1}); },
+                  "permute " + d);
+    expect_parity({x}, [](const std::vector<Tensor>& v) { return transpose(v[0], 1, 3); },
+                  "transpose " + d);
+    const Tensor b = uniform({3, 1, 5}, -1, 1, gen, {dtype});
+    expect_parity({b}, [](const std::vector<Tensor>& v) { return expand(v[0], {2, 3, 4, 5}); },
+                  "expand " + d);
+    const Tensor a = uniform({4, 1}, -1, 1, gen, {dtype}), c = uniform({3, 1, 6}, -1, 1, gen, {dtype});
+    expect_parity({a, c}, [](const std::vector<Tensor>& v) { return v[0] * v[1]; },
+                  "broadcast " + d);
+  }
+  const Tensor ix = from_vector(std::vector<int64_t>{0, 1, 2, 3, 4, 5}, {2, 3});
+  EXPECT_EQ(permute(gpu(ix), {1, 0}).to(Device::cpu()).to_vector(),
+            permute(ix, {1, 0}).to_vector());
+}
+
+TEST_F(Cuda, IndexSelectAndGatherMatchCpu) {
+  // Repeated indices make the backward add into one row; both the atomic and the deterministic
+  // (ordered, bit-identical to the CPU) kernels run.
+  for (bool det : {false, true}) {
+    const DeterministicGuard guard(det);
+    for (DType dtype : {kF32, kF64}) {
+      Generator gen(13);
+      const std::string d = name_of(dtype) + (det ? " deterministic" : " atomic");
+      const Tensor x = uniform({4, 5, 6}, -1, 1, gen, {dtype});
+      const Tensor index = from_vector(std::vector<int64_t>{4, 0, 4, 2, 4, 1, 0}, {7});
+      for (int64_t dim : {0, 1, 2}) {
+        expect_parity({x, index},
+                      [dim](const std::vector<Tensor>& v) { return index_select(v[0], dim, v[1]); },
+                      "index_select dim " + std::to_string(dim) + " " + d, det);
+      }
+      std::vector<int64_t> idx(4 * 8 * 6);
+      for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>((i * 7 + i / 5) % 5);
+      const Tensor gather_index = from_vector(idx, {4, 8, 6});
+      expect_parity({x, gather_index},
+                    [](const std::vector<Tensor>& v) { return gather(v[0], 1, v[1]); },
+                    "gather dim 1 " + d, det);
+      std::vector<int64_t> last(4 * 5 * 3);
+      for (size_t i = 0; i < last.size(); ++i) last[i] = static_cast<int64_t>((i * 5 + 3) % 6);
+      expect_parity({x, from_vector(last, {4, 5, 3})},
+                    [](const std::vector<Tensor>& v) { return gather(v[0], 2, v[1]); },
+                    "gather dim 2 " + d, det);
+    }
+  }
+}
+
+TEST_F(Cuda, SoftmaxAndLogSoftmaxMatchCpu) {
+  // A thread per slice (strided or short rows), a warp per row (<= 1024) and a block per row.
+  struct Case {
+    Shape shape;
+    int64_t dim;
+  };
+  const std::vector<Case> cases = {{{7, 10}, 1}, {{5, 300}, 1}, {{3, 3000}, 1},
+                                   {{4, 6, 5}, 1}, {{4, 6, 5}, 0}, {{2, 40}, -1}};
+  for (DType dtype : {kF32, kF64}) {
+    Generator gen(14);
+    for (const Case& c : cases) {
+      const Tensor x = uniform(c.shape, -4, 4, gen, {dtype});
+      const std::string what = name_of(dtype) + " dim " + std::to_string(c.dim) + " of " +
+                               ::testing::PrintToString(c.shape.numel());
+      expect_parity({x}, [&](const std::vector<Tensor>& v) { return softmax(v[0], c.dim); },
+                    "softmax " + what);
+      expect_parity({x}, [&](const std::vector<Tensor>& v) { return log_softmax(v[0], c.dim); },
+                    "log_softmax " + what);
+    }
+  }
+}
+
+TEST_F(Cuda, LayerNormMatchesCpu) {
+  // A warp per row (cols <= 1024) and a block per row; [700, 16] splits the weight / bias sums
+  // into several row chunks.
+  struct Case {
+    Shape shape;
+    int normalized_ndim;
+  };
+  const std::vector<Case> cases = {{{6, 40}, 1}, {{3, 4, 600}, 2}, {{700, 16}, 1}, {{2, 5, 7}, 3}};
+  for (DType dtype : {kF32, kF64}) {
+    Generator gen(15);
+    for (const Case& c : cases) {
+      const Tensor x = uniform(c.shape, -2, 3, gen, {dtype});
+      Shape features;
+      for (int i = c.shape.ndim() - c.normalized_ndim; i < c.shape.ndim(); ++i)
+        features.push_back(c.shape[i]);
+      const Tensor w = uniform(features, 0.5, 1.5, gen, {dtype});
+      const Tensor b = uniform(features, -0.5, 0.5, gen, {dtype});
+      const std::string what = name_of(dtype) + " " + std::to_string(c.shape.numel());
+      const int nd = c.normalized_ndim;
+      expect_parity({x, w, b},
+                    [nd](const std::vector<Tensor>& v) { return layer_norm(v[0], nd, v[1], v[2]); },
+                    "layer_norm affine " + what);
+      expect_parity({x},
+                    [nd](const std::vector<Tensor>& v) {
+                      return layer_norm(v[0], nd, Tensor(), Tensor());
+                    },
+                    "layer_norm " + what);
+    }
+  }
+}
+
+TEST_F(Cuda, PoolingMatchesCpu) {
+  // Odd sizes so that ceil_mode adds a window; padding with and without counting it.
+  struct Case {
+    std::array<int64_t, 2> kernel, stride, padding;
+    bool ceil_mode, count_include_pad;
+  };
+  const std::vector<Case> cases = {
+      {{2, 2}, {0, 0}, {0, 0}, false, true}, {{3, 3}, {2, 2}, {1, 1}, false, true},
+      {{3, 3}, {2, 2}, {1, 1}, true, true},  {{3, 3}, {2, 2}, {1, 1}, true, false},
+      {{3, 2}, {2, 1}, {0, 1}, true, false}, {{5, 4}, {3, 3}, {2, 2}, true, true},
+  };
+  for (DType dtype : {kF32, kF64}) {
+    Generator gen(16);
+    const Tensor x = uniform({2, 3, 11, 13}, -1, 1, gen, {dtype});
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const Case& c = cases[i];
+      Pool2dOptions o;
+      o.kernel = c.kernel, o.stride = c.stride, o.padding = c.padding;
+      o.ceil_mode = c.ceil_mode, o.count_include_pad = c.count_include_pad;
+      const std::string what = name_of(dtype) + " case " + std::to_string(i);
+      expect_parity({x}, [o](const std::vector<Tensor>& v) { return avg_pool2d(v[0], o); },
+                    "avg_pool2d " + what);
+      // Continuous random inputs: no ties within a window.
+      expect_parity({x}, [o](const std::vector<Tensor>& v) { return max_pool2d(v[0], o); },
+                    "max_pool2d " + what);
+    }
+    for (std::array<int64_t, 2> out : {std::array<int64_t, 2>{1, 1}, {3, 5}, {4, 13}, {17, 6}}) {
+      expect_parity({x},
+                    [out](const std::vector<Tensor>& v) { return adaptive_avg_pool2d(v[0], out); },
+                    "adaptive_avg_pool2d " + name_of(dtype) + " " + std::to_string(out[0]) + "x" +
+                        std::to_string(out[1]));
+    }
   }
 }
 

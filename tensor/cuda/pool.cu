@@ -27,7 +27,9 @@ __device__ int64_t thread_stride() {
 struct Window {
   int64_t h0, h1, w0, w1;
   int64_t divisor;
-  __device__ bool holds(int64_t h, int64_t w) const { return h >= h0 && h < h1 && w >= w0 && w < w1; }
+  __device__ bool holds(int64_t h, int64_t w) const {
+    return h >= h0 && h < h1 && w >= w0 && w < w1;
+  }
 };
 
 // Outputs [lo, hi] along one dim (of `out`) whose windows may hold input position i: a superset,

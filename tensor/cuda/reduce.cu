@@ -390,7 +390,8 @@ __global__ void layer_norm_affine_partial_kernel(const T* x, const T* mean, cons
                                                  double* partial_b) {
   const int64_t j = thread_index();
   if (j >= cols) return;
-  const int64_t r0 = blockIdx.y * rows_per_chunk, r1 = r0 + rows_per_chunk < rows ? r0 + rows_per_chunk : rows;
+  const int64_t r0 = blockIdx.y * rows_per_chunk,
+                r1 = r0 + rows_per_chunk < rows ? r0 + rows_per_chunk : rows;
   double gw = 0, gb = 0;
   for (int64_t r = r0; r < r1; ++r) {
     const double g = grad_y[r * cols + j];
@@ -514,7 +515,7 @@ void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const
 void layer_norm_backward(const Tensor& x, const Tensor& mean, const Tensor& inv_std,
                          const Tensor& weight, const Tensor& grad_y, const LayerNormLayout& l,
                          Tensor& grad_x, Tensor& grad_weight, Tensor& grad_bias) {
-  if (l.rows == 0 || l.cols == 0) return;
+  if (l.cols == 0) return;  // rows == 0 still writes zero grad_weight / grad_bias
   dispatch_float(x.dtype(), "layer_norm backward", [&](auto tag) {
     using T = decltype(tag);
     if (grad_x.defined()) {

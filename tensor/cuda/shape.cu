@@ -85,7 +85,8 @@ __global__ void gather_kernel(const T* x, const int64_t* index, DimLayout l, int
 // The backward of both selections: out[o, j, i] = x[o, idx, i] with idx = index[j] (per_element
 // false: index_select) or index[o, j, i] (gather), so grad_x[o, idx, i] += grad_out[o, j, i].
 // Atomic: one thread per grad_out element. grad_out: [outer, count, inner],
-// index (i64): [count] or [outer, count, inner], grad_x: [outer, size, inner] (zeroed by the caller)
+// index (i64): [count] or [outer, count, inner], grad_x: [outer, size, inner] (zeroed by the
+// caller)
 template <typename T>
 __global__ void scatter_add_atomic_kernel(const T* grad_out, const int64_t* index, DimLayout l,
                                           int64_t count, bool per_element, T* grad_x) {
@@ -114,8 +115,8 @@ __global__ void scatter_add_ordered_kernel(const T* grad_out, const int64_t* ind
   }
 }
 
-void scatter_add_any(const Tensor& grad_out, const DimLayout& l, const Tensor& index,
-                     int64_t count, bool per_element, Tensor& grad_x, const char* op) {
+void scatter_add_any(const Tensor& grad_out, const DimLayout& l, const Tensor& index, int64_t count,
+                     bool per_element, Tensor& grad_x, const char* op) {
   if (l.outer * l.inner == 0 || count == 0) return;
   dispatch_float(grad_out.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
@@ -174,8 +175,8 @@ void gather(const Tensor& x, const DimLayout& layout, const Tensor& index, Tenso
   if (n == 0) return;
   dispatch_all(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    gather_kernel<T><<<blocks_for(n), kThreads>>>(x.data<T>(), index.data<int64_t>(), layout,
-                                                  count, out.data<T>());
+    gather_kernel<T><<<blocks_for(n), kThreads>>>(x.data<T>(), index.data<int64_t>(), layout, count,
+                                                  out.data<T>());
   });
   check_launch();
 }

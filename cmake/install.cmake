@@ -22,4 +22,5 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/staaConfig.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/staaConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/staaConfig.cmake ${PROJECT_BINARY_DIR}/staaConfigVersion.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/staa_cudnn.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/staa)

@@ -238,7 +238,8 @@ void store_algo(const AlgoKey& key, Algo algo) {
 }
 
 // The heuristic's results (fastest first) that may run here: supported, deterministic when
-// deterministic() is on, FMA math for f32 unless allow_tf32(), never the fp16 down-conversion.
+// deterministic() is on, run with FMA math for f32 unless allow_tf32() (no tensor-op math), never
+// the fp16 down-conversion.
 template <typename Perf>
 std::vector<Algo> usable_algos(const std::vector<Perf>& perf, int count, DType dtype) {
   const bool need_deterministic = deterministic();
@@ -248,9 +249,12 @@ std::vector<Algo> usable_algos(const std::vector<Perf>& perf, int count, DType d
     const Perf& p = perf[i];
     if (p.status != CUDNN_STATUS_SUCCESS) continue;
     if (need_deterministic && p.determinism != CUDNN_DETERMINISTIC) continue;
-    if (need_fma && p.mathType != CUDNN_FMA_MATH) continue;
     if (p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
-    algos.push_back({static_cast<int>(p.algo), p.mathType});
+    if (need_fma && p.mathType == CUDNN_TENSOR_OP_MATH) continue;
+    // Without TF32 an algorithm runs under FMA math whatever type the heuristic reported for it
+    // (some cuDNN versions report the default type for plain FMA kernels); one that cannot run
+    // so fails its first attempt and the next candidate is tried.
+    algos.push_back({static_cast<int>(p.algo), need_fma ? CUDNN_FMA_MATH : p.mathType});
   }
   return algos;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -34,9 +35,15 @@ class Allocator {
   virtual void empty_cache() = 0;
 };
 
+// "current 1.0 MiB, peak 2.0 MiB, cached 512 B, reserved 2.5 MiB, 12 allocations (3 from the
+// cache)": the statistics as out-of-memory errors and tools print them.
+std::string allocator_stats_str(const AllocatorStats& s);
+
 // Size-class free lists in front of a device's raw allocation calls; subclasses supply those.
 // A mutex guards the lists (data-loader threads allocate too). Blocks go back to the device only
-// in empty_cache().
+// in empty_cache(), and when a raw allocation fails: then the cache is returned and the
+// allocation tried once more before the out-of-memory error (which names the device, the request
+// and the statistics).
 class CachingAllocator : public Allocator {
  public:
   ~CachingAllocator() override = default;  // subclasses call empty_cache() in their destructor
@@ -47,11 +54,18 @@ class CachingAllocator : public Allocator {
   void empty_cache() override;
 
  protected:
-  // Never returns null: throws naming the device and the size when the device is out of memory.
+  // Null when the device is out of memory (the caller then empties the cache and retries once);
+  // throws on any other failure.
   virtual void* raw_allocate(size_t bytes) = 0;
   virtual void raw_free(void* ptr) = 0;
+  // Names the device in errors ("cpu", "cuda:1").
+  virtual std::string device_name() const = 0;
+  // Extra words for the out-of-memory error (CUDA: the device's free and total memory).
+  virtual std::string memory_info() const { return ""; }
 
  private:
+  void release_cached_locked();  // empty_cache() with mutex_ held
+
   mutable std::mutex mutex_;
   std::unordered_map<size_t, std::vector<void*>> free_;
   AllocatorStats stats_;
@@ -61,10 +75,12 @@ class CachingAllocator : public Allocator {
 // four classes per power of two (at most 25% waste).
 size_t allocator_size_class(size_t bytes);
 
-// Process-wide allocator for a device. CPU always exists; CUDA exists when the backend is built.
+// Process-wide allocator for a device. CPU always exists; CUDA exists when the backend is built
+// (one per GPU; allocator_for also makes device.index the calling thread's current GPU).
 Allocator& allocator_for(Device device);
 Allocator& cpu_allocator();
-// The CUDA caching allocator when the CUDA backend is built, else null.
-Allocator* cuda_allocator();
+// The caching allocator of GPU `index` when the CUDA backend is built, else null. Throws when
+// index is not a GPU of this machine.
+Allocator* cuda_allocator(int index);
 
 }  // namespace staa

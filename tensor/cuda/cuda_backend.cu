@@ -1,12 +1,14 @@
-// CudaBackend: the Backend on an NVIDIA GPU, and the CUDA caching allocator. Layer: tensor/cuda,
-// the only folder that includes CUDA headers. Built when STAA_CUDA is on.
-// Here: allocation, copies, fills, Philox random fills (the same numbers as the CPU), every
+// CudaBackend: the Backend on an NVIDIA GPU. Layer: tensor/cuda, the only folder that includes
+// CUDA headers. Built when STAA_CUDA is on. Every call works on the calling thread's current GPU,
+// which backend_for(device) has made the tensors' own; everything goes on its default stream.
+// Here: copies (host <-> device through tensor/cuda/memory.cu's pinned staging), fills, Philox random fills (the same numbers as the CPU), every
 // elementwise op from the shared functors (broadcasting included), where, and GEMM by cuBLAS; the
 // other families forward to their files (tensor/cuda/kernels.h). Every call into CUDA, cuBLAS
 // and cuDNN is checked.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <array>
 #include <mutex>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "tensor/cuda/cuda_check.h"
 #include "tensor/cuda/kernels.h"
 #include "tensor/cuda/launch.h"
+#include "tensor/cuda/memory.h"
 #include "tensor/cuda/neuron.h"
 #include "tensor/dispatch.h"
 
@@ -31,16 +34,6 @@ namespace {
 using cuda::blocks_for;
 using cuda::check_launch;
 using cuda::kThreads;
-
-class CudaCachingAllocator final : public CachingAllocator {
- protected:
-  void* raw_allocate(size_t bytes) override {
-    void* ptr = nullptr;
-    STAA_CUDA_CHECK(cudaMalloc(&ptr, bytes));
-    return ptr;
-  }
-  void raw_free(void* ptr) override { cudaFree(ptr); }
-};
 
 // ---- kernels ----------------------------------------------------------------------------------
 
@@ -157,8 +150,8 @@ class CudaBackend final : public Backend {
     const int64_t n = src.numel();
     if (n == 0) return;
     if (src.dtype() == dst.dtype()) {
-      STAA_CUDA_CHECK(
-          cudaMemcpy(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyDeviceToDevice));
+      STAA_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), src.nbytes(),
+                                      cudaMemcpyDeviceToDevice, cudaStreamLegacy));
       return;
     }
     dispatch_all(src.dtype(), [&](auto s) {
@@ -170,19 +163,23 @@ class CudaBackend final : public Backend {
     });
     check_launch();
   }
+  // Returns before the GPU has the bytes (pinned staging, tensor/cuda/memory.cu).
   void copy_from_host(const void* src, Tensor& dst) override {
-    STAA_CUDA_CHECK(cudaMemcpy(dst.raw_data(), src, dst.nbytes(), cudaMemcpyHostToDevice));
+    cuda::copy_from_host(src, dst.raw_data(), dst.nbytes());
   }
+  // Waits for the GPU: the value must reach the host.
   void copy_to_host(const Tensor& src, void* dst) override {
-    STAA_CUDA_CHECK(cudaMemcpy(dst, src.raw_data(), src.nbytes(), cudaMemcpyDeviceToHost));
+    cuda::copy_to_host(src.raw_data(), dst, src.nbytes());
   }
   void copy_block(const Tensor& src, int64_t src_ld, int64_t src_col, Tensor& dst, int64_t dst_ld,
                   int64_t dst_col, int64_t rows, int64_t cols) override {
     if (rows == 0 || cols == 0) return;
     const size_t es = dtype_size(src.dtype());
-    STAA_CUDA_CHECK(cudaMemcpy2D(static_cast<char*>(dst.raw_data()) + dst_col * es, dst_ld * es,
-                                 static_cast<const char*>(src.raw_data()) + src_col * es,
-                                 src_ld * es, cols * es, rows, cudaMemcpyDeviceToDevice));
+    STAA_CUDA_CHECK(cudaMemcpy2DAsync(static_cast<char*>(dst.raw_data()) + dst_col * es,
+                                      dst_ld * es,
+                                      static_cast<const char*>(src.raw_data()) + src_col * es,
+                                      src_ld * es, cols * es, rows, cudaMemcpyDeviceToDevice,
+                                      cudaStreamLegacy));
   }
 
   void fill(Tensor& out, double value) override { fill_range(out, value, 0.0); }
@@ -343,13 +340,34 @@ class CudaBackend final : public Backend {
     });
     check_launch();
   }
+  // The cuBLAS handle of the current GPU (a handle belongs to the GPU current at its creation),
+  // in the math mode allow_tf32() asks for: CUBLAS_DEFAULT_MATH computes f32 GEMMs in f32 (no
+  // TF32), CUBLAS_TF32_TENSOR_OP_MATH lets them round inputs to TF32. The mode is set only when it
+  // changes (remembered per handle), so the call costs a compare.
   cublasHandle_t cublas() {
-    std::call_once(cublas_once_, [this] { STAA_CUBLAS_CHECK(cublasCreate(&cublas_)); });
-    return cublas_;
+    const int device = cuda::current_device();
+    STAA_CHECK(device < kMaxDevices, "cuda: GPU ", device, " is beyond the ", kMaxDevices,
+               " cuBLAS handles of this build");
+    std::lock_guard<std::mutex> lock(cublas_mutex_);
+    Cublas& c = cublas_[device];
+    if (c.handle == nullptr) STAA_CUBLAS_CHECK(cublasCreate(&c.handle));
+    const cublasMath_t mode = allow_tf32() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
+    if (!c.mode_set || c.mode != mode) {
+      STAA_CUBLAS_CHECK(cublasSetMathMode(c.handle, mode));
+      c.mode = mode;
+      c.mode_set = true;
+    }
+    return c.handle;
   }
 
-  std::once_flag cublas_once_;
-  cublasHandle_t cublas_ = nullptr;
+  static constexpr int kMaxDevices = 64;
+  struct Cublas {
+    cublasHandle_t handle = nullptr;
+    cublasMath_t mode = CUBLAS_DEFAULT_MATH;
+    bool mode_set = false;
+  };
+  std::mutex cublas_mutex_;
+  std::array<Cublas, kMaxDevices> cublas_{};
 };
 
 void CudaBackend::unary(UnaryOp op, const Tensor& x, Tensor& y, double p0, double p1) {
@@ -461,19 +479,6 @@ void CudaBackend::gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Te
 Backend* cuda_backend() {
   static CudaBackend instance;
   return &instance;
-}
-
-bool cuda_available() {
-  static const bool available = [] {
-    int count = 0;
-    return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
-  }();
-  return available;
-}
-
-Allocator* cuda_allocator() {
-  static auto* instance = new CudaCachingAllocator();
-  return instance;
 }
 
 }  // namespace staa

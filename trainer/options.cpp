@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "tensor/backend.h"
+#include "tensor/cuda_api.h"
 #include "tensor/error.h"
 
 namespace staa::train {
@@ -40,10 +42,16 @@ std::vector<Option> defaults() {
       {"resume", K::kString, "", "ours", "latest | <checkpoint path>; empty: a fresh run", {}},
       {"seed", K::kInt, "0", "ours", "seeds weights, data order, augmentation, TSRD", {}},
       {"workers", K::kInt, "2", "ours", "data loader threads", {}},
-      {"device", K::kChoice, "cpu", "ours", "where to train", {"cpu", "cuda"}},
+      {"device", K::kDevice, "cpu", "ours", "where to train: cpu, cuda or cuda:<index>", {}},
       {"threads", K::kInt, "0", "ours", "OpenMP threads (0: all cores)", {}},
       {"test_only", K::kBool, "0", "ours", "evaluate the resumed checkpoint and exit", {}},
-      {"deterministic", K::kBool, "1", "ours", "bit-identical runs on the CPU", {}},
+      {"deterministic",
+       K::kBool,
+       "1",
+       "ours",
+       "bit-identical runs (the CPU always; CUDA: deterministic kernels)",
+       {}},
+      {"allow_tf32", K::kBool, "0", "ours", "CUDA: f32 GEMMs and convolutions may use TF32", {}},
       {"max_steps", K::kInt, "0", "ours", "stop after this many steps (0: no limit)", {}},
       {"train_subset", K::kInt, "0", "ours", "use the first N training images (0: all)", {}},
       {"test_subset", K::kInt, "0", "ours", "evaluate on the first N test images (0: all)", {}},
@@ -136,12 +144,30 @@ void validate(const Option& o, const std::string& value) {
       STAA_CHECK(std::find(o.allowed.begin(), o.allowed.end(), value) != o.allowed.end(), "option ",
                  o.name, ": expected one of ", joined(o.allowed), ", got '", value, "'");
       break;
+    case K::kDevice:
+      STAA_CHECK(Options::parse_device(value).has_value(), "option ", o.name,
+                 ": expected cpu, cuda or cuda:<index> (e.g. cuda:1), got '", value, "'");
+      break;
     case K::kString:
       break;
   }
 }
 
 }  // namespace
+
+std::optional<Device> Options::parse_device(const std::string& text) {
+  if (text == "cpu") return Device::cpu();
+  if (text == "cuda") return Device::cuda(0);
+  const std::string prefix = "cuda:";
+  if (text.rfind(prefix, 0) != 0) return std::nullopt;
+  const std::string index = text.substr(prefix.size());
+  // 1 to 4 digits: a GPU index, not a number that could overflow
+  if (index.empty() || index.size() > 4 ||
+      !std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return Device::cuda(std::atoi(index.c_str()));
+}
 
 const std::vector<std::string>& Options::datasets() {
   static const std::vector<std::string> names = [] {
@@ -215,6 +241,11 @@ double Options::get_float(const std::string& name) const {
 bool Options::get_bool(const std::string& name) const {
   return option(name).value == "1";
 }
+Device Options::get_device(const std::string& name) const {
+  const std::optional<Device> d = parse_device(option(name).value);
+  STAA_CHECK(d.has_value(), "option ", name, ": '", option(name).value, "' is not a device");
+  return *d;
+}
 const std::string& Options::get(const std::string& name) const {
   return option(name).value;
 }
@@ -233,6 +264,7 @@ std::string Options::help(const std::vector<std::string>& models) {
   for (const Option& o : defaults()) {
     std::string shown = o.value.empty() ? "\"\"" : o.value;
     if (o.kind == K::kChoice) shown.append(" {").append(joined(o.allowed)).append("}");
+    if (o.kind == K::kDevice) shown.append(" {cpu, cuda, cuda:N}");
     char line[256];
     std::snprintf(line, sizeof line, "  %-16s %-28s %s  [%s]\n", o.name.c_str(), shown.c_str(),
                   o.help.c_str(), o.source.c_str());
@@ -246,6 +278,22 @@ std::string Options::help(const std::vector<std::string>& models) {
     s << "\n";
   }
   return s.str();
+}
+
+Device checked_device(const Options& options) {
+  const Device device = options.get_device("device");
+  if (device.is_cpu()) return device;
+  const std::string& text = options.get("device");
+  STAA_CHECK(cuda_backend() != nullptr, "option device=", text,
+             ": this build has no CUDA backend (configure with -DSTAA_CUDA=ON on a machine with "
+             "the CUDA toolkit); use device=cpu");
+  STAA_CHECK(cuda_available(), "option device=", text,
+             ": no GPU is available on this machine (the CUDA backend is built); use device=cpu");
+  const int count = cuda_device_count();
+  STAA_CHECK(device.index < count, "option device=", text, ": this machine has ", count,
+             count == 1 ? " GPU (cuda:0)"
+                        : " GPUs (cuda:0 to cuda:" + std::to_string(count - 1) + ")");
+  return device;
 }
 
 }  // namespace staa::train

@@ -6,12 +6,16 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "tensor/device.h"
+
 namespace staa::train {
 
-enum class OptionKind { kInt, kFloat, kBool, kString, kChoice };
+// kDevice: cpu, cuda (GPU 0) or cuda:<index>.
+enum class OptionKind { kInt, kFloat, kBool, kString, kChoice, kDevice };
 
 struct Option {
   std::string name;
@@ -35,6 +39,7 @@ class Options {
   int64_t get_int(const std::string& name) const;
   double get_float(const std::string& name) const;
   bool get_bool(const std::string& name) const;
+  Device get_device(const std::string& name) const;
   const std::string& get(const std::string& name) const;
   const Option& option(const std::string& name) const;
   const std::vector<Option>& all() const { return options_; }
@@ -44,10 +49,16 @@ class Options {
   // The --help text: datasets, models (passed in: train/ does not know the zoo) and every option.
   static std::string help(const std::vector<std::string>& models);
   static const std::vector<std::string>& datasets();
+  // "cpu", "cuda" (GPU 0), "cuda:1"; nullopt for anything else.
+  static std::optional<Device> parse_device(const std::string& text);
 
  private:
   Option& find(const std::string& name);
   std::vector<Option> options_;
 };
+
+// The `device` option checked against this build and machine: throws naming the option, the
+// value and what is missing (no CUDA backend, no GPU, no such GPU index).
+Device checked_device(const Options& options);
 
 }  // namespace staa::train

@@ -14,6 +14,7 @@
 #include "autograd/ops.h"
 #include "snn/energy.h"
 #include "snn/network.h"
+#include "tensor/backend.h"
 #include "tools/common/run_model.h"
 #include "trainer/datasets.h"
 #include "trainer/loop.h"
@@ -120,9 +121,9 @@ int run(const std::vector<std::string>& args, const std::string& command) {
     rest.erase(rest.begin());
   }
   o.parse(rest);
-  STAA_CHECK(o.get("device") == "cpu",
-             "train: device=cuda needs the CUDA backend's convolution "
-             "and normalisation kernels, which are not built yet; use device=cpu");
+  const Device device = checked_device(o);  // before loading any data: fails fast
+  set_deterministic(o.get_bool("deterministic"));
+  set_allow_tf32(o.get_bool("allow_tf32"));
   if (o.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(o.get_int("threads")));
 
   const DataSplits d = make_datasets({dataset, o.get("data_dir") + "/" + dataset, o.get_int("T"),
@@ -130,6 +131,9 @@ int run(const std::vector<std::string>& args, const std::string& command) {
                                       o.get_int("train_subset"), o.get_int("test_subset")});
   auto model =
       snn::make_model(o.get("model"), tools::model_options(o, d.num_classes, d.in_channels));
+  // Parameters, buffers and grads move in place (handles stay valid); the optimizer's momentum
+  // buffers are made from the gradients, so on the same device.
+  model->to(device);
   const snn::ParamGroups groups = snn::weight_decay_groups(*model);
   Sgd sgd({{groups.decay, o.get_float("weight_decay")}, {groups.no_decay, 0.0}},
           {.lr = o.get_float("lr"),
@@ -171,7 +175,9 @@ int run(const std::vector<std::string>& args, const std::string& command) {
                    .skip_nonfinite = o.get_bool("skip_nonfinite"),
                    .run_dir = dir,
                    .debug_nan_step = o.get_int("debug_nan_step"),
-                   .metadata = tools::run_metadata(dataset, o, d)});
+                   .metadata = tools::run_metadata(dataset, o, d),
+                   .device = device,
+                   .num_classes = d.num_classes});
   if (!resume.empty()) {
     trainer.resume(resume);
     std::printf("train: resumed %s at epoch %lld, step %lld\n", resume.c_str(),
@@ -192,6 +198,7 @@ int run(const std::vector<std::string>& args, const std::string& command) {
   }
   std::printf("train: done, best test top-1 %.2f%%; run directory %s\n",
               100 * trainer.state().best_top1, dir.c_str());
+  model->to(Device::cpu());  // the energy table counts on the CPU
   write_energy(*model, o, d, dir);
   // The training report (report.html and report/*.png); tools/report redraws it.
   write_report_or_warn(dir);

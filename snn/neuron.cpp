@@ -42,10 +42,15 @@ Tensor SpikingNeuron::forward(const Tensor& x) {
   Tensor spikes = reshape(forward_time(reshape(x, split)), x.shape().vec());
   if (record_firing_) {
     NoGradGuard no_grad;
-    spikes_ += sum(spikes).item();
+    const Tensor batch_count = sum(spikes).to(kF64);  // on the device: no wait here
+    spike_count_ = spike_count_.defined() ? spike_count_ + batch_count : batch_count;
     count_ += static_cast<double>(spikes.numel());
   }
   return spikes;
+}
+
+double SpikingNeuron::firing_rate() const {
+  return count_ > 0 ? spike_count_.item() / count_ : 0.0;
 }
 
 std::string SpikingNeuron::neuron_repr() const {

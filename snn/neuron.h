@@ -68,8 +68,12 @@ class SpikingNeuron : public nn::Module {
   // costs one sum per forward while on, nothing while off.
   void set_record_firing(bool on) { record_firing_ = on; }
   bool record_firing() const { return record_firing_; }
-  double firing_rate() const { return count_ > 0 ? spikes_ / count_ : 0.0; }
-  void reset_firing() { spikes_ = count_ = 0; }
+  // Reads the spike count from the device (the recording itself never waits for the GPU).
+  double firing_rate() const;
+  void reset_firing() {
+    spike_count_ = Tensor();
+    count_ = 0;
+  }
 
  protected:
   std::string neuron_repr() const;
@@ -78,7 +82,8 @@ class SpikingNeuron : public nn::Module {
 
  private:
   bool record_firing_ = false;
-  double spikes_ = 0, count_ = 0;
+  Tensor spike_count_;  // f64 scalar on the input's device, summed while recording
+  double count_ = 0;
 };
 
 // LIF (fixed tau) and adaptive LIF (Eq. 6: V = M H + N I, M and N learnable) on the fused

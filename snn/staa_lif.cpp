@@ -115,7 +115,11 @@ StaaLif::StaaLif(int64_t channels, const NeuronOptions& options)
   STAA_CHECK(o.beta >= 0 && o.beta <= 1, "STAA-LIF: beta must be in [0, 1], got ", o.beta);
   Generator gen(options.seed);
   if (o.pe) pos_ = register_parameter("pos", zeros(Shape{options.time_steps, channels}));
-  if (o.tsrd) tsrd_offset_ = register_buffer("tsrd_offset", zeros(Shape{1}, {kI64}));
+  if (o.tsrd) {
+    tsrd_offset_ = register_buffer("tsrd_offset", zeros(Shape{1}, {kI64}));
+    tsrd_written_storage_ = tsrd_offset_.impl().storage;  // 0: the sampler's start
+    tsrd_written_version_ = tsrd_offset_.version();
+  }
   const Shape mn{options.per_channel ? channels : 1};
   leak_ = register_parameter("M", full(mn, 1.0 - 1.0 / options.tau));
   gain_ = register_parameter("N", full(mn, 1.0 / options.tau));
@@ -165,7 +169,7 @@ Tensor StaaLif::forward_time(const Tensor& x) {
              pos_.shape()[0], " steps, the input ", T);
   const std::vector<int64_t> step_shape(x.shape().begin() + 1, x.shape().end());
   const bool tsrd_on = o.tsrd && is_training() && o.beta > 0;
-  if (tsrd_on) tsrd_.set_offset(static_cast<uint64_t>(tsrd_offset_.item()));
+  if (tsrd_on) sync_tsrd_offset();
   Tensor h = zeros(Shape(step_shape), {x.dtype(), x.device()});
   std::vector<Tensor> spikes;
   for (int64_t t = 0; t < T; ++t) {
@@ -196,11 +200,25 @@ Tensor StaaLif::forward_time(const Tensor& x) {
     }
     spikes.push_back(s);
   }
-  if (tsrd_on) {
-    const int64_t offset = static_cast<int64_t>(tsrd_.offset());
-    tsrd_offset_.set_data(from_vector(std::vector<int64_t>{offset}, Shape{1}).to(x.device()));
-  }
+  if (tsrd_on) write_tsrd_offset(x.device());
   return stack(spikes, 0);
+}
+
+void StaaLif::sync_tsrd_offset() {
+  if (tsrd_offset_.impl().storage == tsrd_written_storage_ &&
+      tsrd_offset_.version() == tsrd_written_version_) {
+    return;  // the host position is current: no read
+  }
+  tsrd_.set_offset(static_cast<uint64_t>(tsrd_offset_.item()));  // loaded or moved: read once
+  tsrd_written_storage_ = tsrd_offset_.impl().storage;
+  tsrd_written_version_ = tsrd_offset_.version();
+}
+
+void StaaLif::write_tsrd_offset(Device device) {
+  const int64_t offset = static_cast<int64_t>(tsrd_.offset());
+  tsrd_offset_.set_data(from_vector(std::vector<int64_t>{offset}, Shape{1}).to(device));
+  tsrd_written_storage_ = tsrd_offset_.impl().storage;
+  tsrd_written_version_ = tsrd_offset_.version();
 }
 
 std::string StaaLif::extra_repr() const {

@@ -73,6 +73,9 @@ class TsrdSampler {
 // Parameters: "pos" [T, C] (PE, zero-init), "M", "N" ([1] or [C]), children "gc1", "gc2", "sa"
 // when on; buffer "tsrd_offset" (i64 [1], with TSRD: the sampler's stream position, so that
 // state_dict() carries it into checkpoints). Input [T, B, C, H, W].
+// The sampler's position lives on the host; the buffer mirrors it, written after each training
+// forward (a queued copy, no wait). The buffer is read back only when something else changed it
+// (load_state_dict, Module::to): then its storage or version differs from the last write.
 class StaaLif : public SpikingNeuron {
  public:
   StaaLif(int64_t channels, const NeuronOptions& options);
@@ -89,7 +92,13 @@ class StaaLif : public SpikingNeuron {
   Tensor plain(const Tensor& x, const Tensor& h) const;
   Tensor channel_view(const Tensor& c, int ndim) const;  // [C] or [1] -> [1, C, 1, ...]
 
+  // Host position -> buffer, and buffer -> host position when the buffer was changed elsewhere.
+  void write_tsrd_offset(Device device);
+  void sync_tsrd_offset();
+
   Tensor pos_, leak_, gain_, tsrd_offset_;
+  std::shared_ptr<Storage> tsrd_written_storage_;  // the buffer's storage and version as last
+  uint64_t tsrd_written_version_ = 0;             // written (held: its address is not reused)
   std::shared_ptr<GcBlock> gc1_, gc2_;
   std::shared_ptr<SaBlock> sa_;
   TsrdSampler tsrd_;

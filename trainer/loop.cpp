@@ -62,15 +62,38 @@ void Trainer::resume(const std::string& checkpoint) {
 
 void Trainer::save(bool is_best) {
   if (config_.run_dir.empty()) return;
-  state_.extra["loader"] = train_.state().to_string();
+  state_.extra["loader"] = position_.value_or(train_.state()).to_string();
   for (const auto& [key, value] : config_.metadata) state_.extra[key] = value;
   save_checkpoint(config_.run_dir + "/last.safetensors", model_, optimizer_, state_);
   if (is_best) save_checkpoint(config_.run_dir + "/best.safetensors", model_, optimizer_, state_);
 }
 
-bool Trainer::check_finite(const data::Batch& batch, const Tensor& loss) {
+std::optional<data::Batch> Trainer::next_batch(data::DataLoader& loader) const {
+  std::optional<data::Batch> batch = loader.next();
+  if (!batch) return batch;
+  if (config_.num_classes > 0) {
+    for (const Tensor* labels : {&batch->labels, &batch->mix_labels}) {
+      if (!labels->defined() || !labels->device().is_cpu()) continue;
+      STAA_CHECK(labels->dtype() == kI64, "train: batch ", batch->index, ": labels must be i64");
+      const int64_t* y = labels->data<int64_t>();
+      for (int64_t i = 0; i < labels->numel(); ++i)
+        STAA_CHECK(y[i] >= 0 && y[i] < config_.num_classes, "train: batch ", batch->index,
+                   " of epoch ", batch->epoch + 1, ": label ", y[i], " of sample ", i,
+                   " outside [0, ", config_.num_classes, ")");
+    }
+  }
+  if (!config_.device.is_cpu()) {
+    batch->inputs = batch->inputs.to(config_.device);
+    batch->labels = batch->labels.to(config_.device);
+    if (batch->mix_labels.defined()) batch->mix_labels = batch->mix_labels.to(config_.device);
+  }
+  return batch;
+}
+
+bool Trainer::report_nonfinite(const data::Batch& batch, double loss) {
+  // The failure path: host reads here cost nothing that matters.
   std::string where;
-  if (!std::isfinite(loss.item())) {
+  if (!std::isfinite(loss)) {
     // Replay the forward and name the first (innermost) module whose output is not finite.
     std::map<const nn::Module*, std::string> names;
     for (const auto& [n, m] : model_.named_modules()) names[m] = n.empty() ? "the model" : n;
@@ -87,8 +110,8 @@ bool Trainer::check_finite(const data::Batch& batch, const Tensor& loss) {
         where = "the gradient of " + name;
         break;
       }
+    if (where.empty()) where = "a gradient";
   }
-  if (where.empty()) return true;
   STAA_CHECK(config_.skip_nonfinite, "train: a NaN or Inf at step ", state_.step + 1, " (epoch ",
              state_.epoch + 1, ", batch ", batch.index, "), first in ", where,
              "; lower the learning rate, or pass skip_nonfinite=1 to skip such steps");
@@ -97,35 +120,62 @@ bool Trainer::check_finite(const data::Batch& batch, const Tensor& loss) {
   return false;
 }
 
+bool Trainer::train_step(const data::Batch& batch, RunningMean& loss, RunningMean& accuracy,
+                         int64_t& images) {
+  if (state_.step + 1 == config_.debug_nan_step) {  // tests of the NaN report
+    NoGradGuard no_grad;
+    Tensor first = model_.parameters().front();
+    mul_(first, std::nan(""));
+  }
+  optimizer_.set_lr(schedule_.lr(state_.step));
+  optimizer_.zero_grad();
+  model_.reset_state();
+  const StepOutput out = hooks_.forward(batch);
+  backward(out.loss);
+  // The one host read of a step: the finite check must decide before optimizer_.step(), and the
+  // loss and top-1 hits of the progress line come in the same read, so they are read every step
+  // rather than accumulated on the device. probe = [loss, top-1 hits, 0 or NaN], the last NaN
+  // when the loss or any gradient is not finite (x * 0 is 0 for a finite x, NaN otherwise).
+  Tensor probe;
+  {
+    NoGradGuard no_grad;
+    const Tensor loss_value = out.loss.detach();
+    Tensor nonfinite = loss_value * 0.0;
+    for (const Tensor& p : model_.parameters())
+      if (p.grad().defined()) nonfinite = nonfinite + sum(p.grad() * 0.0).to(loss_value.dtype());
+    const Tensor hits = topk_hit_counts(out.logits.detach(), batch.labels);
+    probe = concat({reshape(loss_value, {1}), slice(hits, 0, 1).to(loss_value.dtype()),
+                    reshape(nonfinite, {1})},
+                   0);
+  }
+  const std::vector<double> read = probe.to_vector();
+  if (!std::isfinite(read[2]) && !report_nonfinite(batch, read[0])) return false;
+  optimizer_.step();
+  const int64_t B = batch.labels.shape()[0];
+  images += B;
+  loss.add(read[0], B);
+  accuracy.add(read[1] / static_cast<double>(B), B);
+  return true;
+}
+
 bool Trainer::train_epoch(double& loss_out, double& acc_out, int64_t& images) {
   model_.train();
   RunningMean loss, accuracy;
   const int64_t steps = train_.batches_per_epoch();
   const auto t0 = std::chrono::steady_clock::now();
-  while (config_.max_steps <= 0 || state_.step < config_.max_steps) {
-    std::optional<data::Batch> batch = train_.next();
-    if (!batch) break;
-    if (state_.step + 1 == config_.debug_nan_step) {  // tests of the NaN report
-      NoGradGuard no_grad;
-      Tensor first = model_.parameters().front();
-      mul_(first, std::nan(""));
-    }
-    optimizer_.set_lr(schedule_.lr(state_.step));
-    optimizer_.zero_grad();
-    model_.reset_state();
-    const StepOutput out = hooks_.forward(*batch);
-    bool ok = check_finite(*batch, out.loss);
-    if (ok) {
-      backward(out.loss);
-      ok = check_finite(*batch, out.loss);
-    }
-    if (ok) {
-      optimizer_.step();
-      const int64_t B = batch->labels.shape()[0];
-      images += B;
-      loss.add(out.loss.item(), B);
-      accuracy.add(static_cast<double>(topk_hits(out.logits.detach(), batch->labels).top1) / B, B);
-    }
+  auto within_limit = [&](int64_t step) {
+    return config_.max_steps <= 0 || step < config_.max_steps;
+  };
+  std::optional<data::Batch> batch;
+  if (within_limit(state_.step)) batch = next_batch(train_);
+  while (batch) {
+    position_ = train_.state();
+    // Prefetch: the next batch's copy to the device is queued before this step's kernels. It
+    // goes through pinned staging, so the host does not wait for it and the GPU has the batch
+    // when the next step starts (the copy and the kernels run in order on the default stream).
+    std::optional<data::Batch> next;
+    if (within_limit(state_.step + 1)) next = next_batch(train_);
+    train_step(*batch, loss, accuracy, images);
     ++state_.step;
     const double elapsed = seconds_since(t0);
     const double rate = static_cast<double>(images) / std::max(elapsed, 1e-9);
@@ -138,9 +188,12 @@ bool Trainer::train_epoch(double& loss_out, double& acc_out, int64_t& images) {
     if (interrupted()) {
       progress_.finish();
       save(false);
+      position_.reset();
       return false;
     }
+    batch = std::move(next);
   }
+  position_.reset();
   progress_.finish();
   loss_out = loss.mean();
   acc_out = accuracy.mean();
@@ -154,16 +207,22 @@ EvalResult Trainer::evaluate(int64_t epoch) {
   RunningMean loss, top1, top5;
   const int64_t steps = test_.batches_per_epoch();
   test_.set_state({test_.state().epoch, 0});
-  while (std::optional<data::Batch> batch = test_.next()) {
+  std::optional<data::Batch> batch = next_batch(test_);
+  while (batch) {
+    std::optional<data::Batch> next = next_batch(test_);  // prefetch, as in train_epoch
     model_.reset_state();
     const StepOutput out = hooks_.forward(*batch);
     const int64_t B = batch->labels.shape()[0];
-    const TopK hits = topk_hits(out.logits, batch->labels);
-    loss.add(out.loss.item(), B);
-    top1.add(static_cast<double>(hits.top1) / B, B);
-    top5.add(static_cast<double>(hits.top5) / B, B);
+    // One read per batch ([loss, top-1 hits, top-5 hits]): the progress line shows them.
+    const Tensor hits = topk_hit_counts(out.logits, batch->labels);
+    const std::vector<double> read = concat({reshape(out.loss, {1}), hits.to(out.loss.dtype())}, 0)
+                                         .to_vector();
+    loss.add(read[0], B);
+    top1.add(read[1] / static_cast<double>(B), B);
+    top5.add(read[2] / static_cast<double>(B), B);
     progress_.update({"test", epoch > 0 ? epoch : state_.epoch + 1, config_.epochs,
                       batch->index + 1, steps, loss.mean(), top1.mean(), optimizer_.lr(), 0, 0});
+    batch = std::move(next);
   }
   progress_.finish();
   EvalResult r{loss.mean(), top1.mean(), top5.mean(), {}};

@@ -14,6 +14,7 @@
 
 #include "data/loader.h"
 #include "trainer/checkpoint.h"
+#include "trainer/metrics.h"
 #include "trainer/optimizer.h"
 #include "trainer/progress.h"
 #include "trainer/scheduler.h"
@@ -45,6 +46,12 @@ struct LoopConfig {
   // Written into every checkpoint's metadata: what a tool needs to rebuild the model (the CLI
   // puts the dataset, the options and the input layout here; tools/common/run_model reads them).
   std::map<std::string, std::string> metadata;
+  // Where the steps run: every batch (inputs, labels, mix_labels) is moved there, the next one's
+  // copy queued before the current step. The model must already be there (Module::to).
+  Device device = Device::cpu();
+  // Labels are checked to lie in [0, num_classes) on the host as each batch enters (0: not
+  // checked); cross_entropy cannot check CUDA targets without a host read.
+  int64_t num_classes = 0;
 };
 
 struct EvalResult {
@@ -73,8 +80,15 @@ class Trainer {
 
  private:
   bool train_epoch(double& loss, double& accuracy, int64_t& images);
-  // Throws (or returns false with skip_nonfinite) when the loss or a gradient is not finite.
-  bool check_finite(const data::Batch& batch, const Tensor& loss);
+  // One training step on a batch already on the device; false when it was skipped (not finite).
+  bool train_step(const data::Batch& batch, RunningMean& loss, RunningMean& accuracy,
+                  int64_t& images);
+  // The loader's next batch, labels checked and moved to config_.device (the copy is queued:
+  // the host does not wait for it).
+  std::optional<data::Batch> next_batch(data::DataLoader& loader) const;
+  // Throws (or returns false with skip_nonfinite) naming where the NaN or Inf first appears,
+  // after the step's probe found one; loss: the step's loss as read.
+  bool report_nonfinite(const data::Batch& batch, double loss);
   // epoch: the epoch shown (the one trained, even when max_steps stopped it midway).
   void write_epoch(int64_t epoch, const EvalResult& test, double train_loss, double train_acc,
                    double seconds, double images_per_s);
@@ -88,6 +102,9 @@ class Trainer {
   LoopConfig config_;
   TrainState state_;
   Progress progress_;
+  // While a step runs with the next batch already taken from the loader: the loader position
+  // after the current batch, which a checkpoint saved now must store.
+  std::optional<data::LoaderState> position_;
 };
 
 }  // namespace staa::train

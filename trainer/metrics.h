@@ -16,6 +16,11 @@ struct TopK {
 // unless K <= 5).
 TopK topk_hits(const Tensor& logits, const Tensor& labels);
 
+// The same counts without a host read: [2] = {top-1 hits, top-5 hits} in logits' dtype on
+// logits' device (the loop reads them together with the loss, once per step). Rows with a NaN
+// logit may count differently from topk_hits (such steps fail the loop's finite check anyway).
+Tensor topk_hit_counts(const Tensor& logits, const Tensor& labels);
+
 // A running mean weighted by counts (loss per image, accuracy per image).
 class RunningMean {
  public:

@@ -20,8 +20,12 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, double label_s
              label_smoothing);
   STAA_CHECK(logits.size(0) > 0, "cross_entropy: empty batch");
   const int64_t classes = logits.size(1);
-  {
-    const Tensor host = targets.to(Device::cpu());
+  // CPU targets are range-checked here. CUDA targets are not: reading them would wait for the
+  // GPU in every training step (design §5). They are checked on the host where they enter (the
+  // trainer checks each batch's labels before moving it, LoopConfig::num_classes); an
+  // out-of-range CUDA target is the caller's error.
+  if (targets.device().is_cpu()) {
+    const Tensor& host = targets;
     for (int64_t i = 0; i < host.numel(); ++i) {
       const int64_t t = host.data<int64_t>()[i];
       STAA_CHECK(t >= 0 && t < classes, "cross_entropy: target ", t, " of sample ", i,

@@ -187,11 +187,14 @@ Tensor expand(const Tensor& x, const Shape& shape) {
 }
 
 namespace {
-// Every index in [0, size); op names the caller.
+// Every index in [0, size); op names the caller. Only CPU indices are read: a CUDA index
+// tensor would cost a wait for the GPU (cross_entropy's gather runs in every training step), so
+// its values are the caller's to check where they enter (the trainer checks labels on the host).
 void check_indices(const char* op, const Tensor& index, int64_t size) {
   check_defined(op, index, "index");
   STAA_CHECK(index.dtype() == kI64, op, ": index must be i64, got ", index.dtype());
-  const Tensor host = index.to(Device::cpu());
+  if (!index.device().is_cpu()) return;
+  const Tensor& host = index;
   const int64_t* p = host.data<int64_t>();
   for (int64_t i = 0; i < host.numel(); ++i) {
     STAA_CHECK(p[i] >= 0 && p[i] < size, op, ": index ", p[i], " at position ", i,

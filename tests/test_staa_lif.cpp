@@ -226,5 +226,25 @@ TEST(StaaLif, TsrdStreamPositionTravelsWithTheStateDict) {
   EXPECT_GT(a.tsrd().offset(), 0u);
 }
 
+TEST(StaaLif, LoadingAnOlderStateRewindsTheTsrdStream) {
+  // The position lives on the host and is mirrored into the buffer; loading a state_dict (into
+  // the same layer, mid-run) must still be seen by the next forward.
+  NeuronOptions o = staa_options(4);
+  o.staa.tsrd = true;
+  o.staa.beta = 0.5;
+  StaaLif a(4, o);
+  Generator gen(13);
+  const Tensor x = uniform({4 * 2, 4, 3, 3}, -1, 3, gen);
+  a(x);
+  nn::StateDict saved;
+  for (const auto& [name, t] : a.state_dict()) saved.insert(name, t.clone());
+  const uint64_t at = a.tsrd().offset();
+  const std::vector<double> next = a(x).to_vector();
+  EXPECT_GT(a.tsrd().offset(), at);
+  EXPECT_EQ(saved.at("tsrd_offset").to_vector(), std::vector<double>{static_cast<double>(at)});
+  a.load_state_dict(saved);
+  EXPECT_EQ(a(x).to_vector(), next) << "the same draws again after rewinding";
+}
+
 }  // namespace
 }  // namespace staa::snn

@@ -162,6 +162,20 @@ TEST(Metrics, TopKHitsCountTiesAgainstTheLabel) {
       {"label 6", "[0, 6)"});
 }
 
+TEST(Metrics, TopKHitCountsOnTheDeviceEqualTopKHits) {
+  Generator gen(8);
+  const Tensor logits = uniform({9, 7}, -1, 1, gen);
+  // Row 0: a tie with the label (a miss, as in topk_hits); the rest random.
+  Tensor tied = logits.clone();
+  tied.data<float>()[1] = tied.data<float>()[3];
+  const Tensor labels = from_vector(std::vector<int64_t>{3, 0, 1, 2, 3, 4, 5, 6, 0}, {9});
+  for (const Tensor& l : {logits, tied}) {
+    const TopK want = topk_hits(l, labels);
+    EXPECT_EQ(topk_hit_counts(l, labels).to_vector(),
+              (std::vector<double>{static_cast<double>(want.top1), static_cast<double>(want.top5)}));
+  }
+}
+
 TEST(Progress, PlainLinesEveryIntervalRedrawOnATerminal) {
   char* buf = nullptr;
   size_t size = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "expect_error.h"
+#include "tensor/backend.h"
 #include "trainer/options.h"
 
 namespace staa::train {
@@ -35,6 +36,31 @@ TEST(Options, BothCommandLineFormsAndBareFlags) {
   EXPECT_EQ(o.get_int("epochs"), 3);
   EXPECT_EQ(o.option("lr").source, "command line");
   EXPECT_NE(o.str().find("lr = 0.05  (command line)"), std::string::npos);
+}
+
+TEST(Options, DeviceIsCpuCudaOrCudaIndex) {
+  Options o("mnist");
+  EXPECT_EQ(o.get_device("device"), Device::cpu());
+  o.parse({"device=cuda:1"});
+  EXPECT_EQ(o.get_device("device"), Device::cuda(1));
+  o.parse({"--device", "cuda"});
+  EXPECT_EQ(o.get_device("device"), Device::cuda(0));
+  for (const char* bad : {"gpu", "cuda:", "cuda:x", "cuda:-1", "cuda:12345", "CUDA", "cpu:0"}) {
+    const std::string got = "got '" + std::string(bad) + "'";
+    test::expect_error([&] { o.set("device", bad, "test"); },
+                       {"option device: expected cpu, cuda or cuda:<index>", got.c_str()});
+  }
+  EXPECT_EQ(o.get("device"), "cuda") << "a refused value leaves the option as it was";
+  EXPECT_FALSE(Options("mnist").get_bool("allow_tf32"));
+}
+
+TEST(Options, ACudaDeviceWithoutAGpuFailsNamingTheOption) {
+  if (cuda_available()) GTEST_SKIP() << "a GPU is present";
+  Options o("mnist");
+  o.set("device", "cuda", "test");
+  test::expect_error([&] { checked_device(o); }, {"option device=cuda", "use device=cpu"});
+  o.set("device", "cpu", "test");
+  EXPECT_EQ(checked_device(o), Device::cpu());
 }
 
 TEST(Options, ErrorsNameTheOptionAndTheAllowedValues) {

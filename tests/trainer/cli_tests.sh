@@ -5,8 +5,9 @@
 # resume: 8 steps straight == 4 steps, a new process resuming, 4 more (bit-identical weights and
 # momentum); kill: 50 kill -9 at random moments of a run that saves every step, each followed by a
 # successful load of the newest save; nan: an injected NaN stops the run naming the step and the
-# layer; sigint: Ctrl-C saves and exits with 130; options: a bad option names itself and the
-# allowed values. Fashion-MNIST comes from Debian's dataset-fashion-mnist.
+# layer; sigint: Ctrl-C saves and exits with 130; options: a bad option (or a device this machine
+# lacks) names itself and the allowed values. Fashion-MNIST comes from Debian's
+# dataset-fashion-mnist.
 set -uo pipefail
 bin=$1
 equal=$2
@@ -73,6 +74,12 @@ case $case in
     out=$("$bin" fashion-mnist neuron=izhikevich 2>&1) && fail "a bad option was accepted"
     echo "$out" | grep -q "option neuron: expected one of lif, adaptive, staa, got 'izhikevich'" ||
       fail "unclear message: $out"
+    out=$("$bin" fashion-mnist device=gpu 2>&1) && fail "a bad device was accepted"
+    echo "$out" | grep -q "option device: expected cpu, cuda or cuda:<index> (e.g. cuda:1), got 'gpu'" ||
+      fail "unclear message: $out"
+    # No machine has 100 GPUs: the message names the option whatever this machine has.
+    out=$("$bin" fashion-mnist device=cuda:99 2>&1) && fail "device=cuda:99 was accepted"
+    echo "$out" | grep -q "option device=cuda:99: " || fail "unclear message: $out"
     out=$("$bin" cifar11 2>&1) && fail "a bad dataset was accepted"
     echo "$out" | grep -q "unknown dataset 'cifar11'" || fail "unclear message: $out"
     out=$("$bin" cifar10 data_dir="$work/none" 2>&1) && fail "a missing dataset was accepted"

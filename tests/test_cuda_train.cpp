@@ -127,7 +127,7 @@ TEST_F(CudaTrain, ModuleToMovesParametersBuffersAndGradsBothWays) {
   backward(loss);
   const auto grad = weight.grad().to_vector();
   layer.to(Device::cuda());
-  for (const Tensor& p : layer.all_tensors()) EXPECT_EQ(p.device(), Device::cuda()) << p.name();
+  for (const Tensor& p : layer.parameters()) EXPECT_EQ(p.device(), Device::cuda()) << p.name();
   EXPECT_EQ(weight.device(), Device::cuda()) << "handles follow the move";
   EXPECT_EQ(weight.grad().device(), Device::cuda());
   layer.to(Device::cpu());
@@ -199,7 +199,9 @@ TEST_F(CudaTrain, ACheckpointOfACudaRunLoadsOnTheCpu) {
   gpu->to(Device::cuda());
   train::Sgd sgd({{gpu->parameters(), 0.0}}, {.lr = 0.01, .momentum = 0.9});
   sgd_steps(*gpu, Device::cuda(), 2);
-  train::save_checkpoint(path, *gpu, sgd, {.epoch = 0, .step = 2});
+  train::TrainState state;
+  state.step = 2;
+  train::save_checkpoint(path, *gpu, sgd, state);
   auto cpu = tiny_staa();
   train::Sgd cpu_sgd({{cpu->parameters(), 0.0}}, {.lr = 0.01, .momentum = 0.9});
   train::load_checkpoint(path, *cpu, cpu_sgd);
@@ -227,8 +229,15 @@ TEST_F(CudaTrain, TheTrainerRunsOnCudaWithPrefetchedBatches) {
   model->to(Device::cuda());
   train::Sgd sgd({{model->parameters(), 1e-4}}, {.lr = 0.05, .momentum = 0.9});
   auto data = std::make_shared<Synthetic>();
-  data::DataLoader train_loader(data, nullptr, {.batch_size = 4, .num_workers = 1, .seed = 1});
-  data::DataLoader test_loader(data, nullptr, {.batch_size = 8, .shuffle = false});
+  data::LoaderOptions lo;
+  lo.batch_size = 4;
+  lo.num_workers = 1;
+  lo.seed = 1;
+  data::LoaderOptions test_lo;
+  test_lo.batch_size = 8;
+  test_lo.shuffle = false;
+  data::DataLoader train_loader(data, nullptr, lo);
+  data::DataLoader test_loader(data, nullptr, test_lo);
   train::ModelHooks hooks;
   hooks.forward = [&](const data::Batch& b) {
     EXPECT_EQ(b.inputs.device(), Device::cuda());
@@ -236,9 +245,15 @@ TEST_F(CudaTrain, TheTrainerRunsOnCudaWithPrefetchedBatches) {
     const Tensor logits = (*model)(b.inputs);
     return train::StepOutput{cross_entropy(logits, b.labels), logits};
   };
-  train::Trainer trainer(*model, sgd, {.base_lr = 0.05, .total_steps = 6}, train_loader,
-                         test_loader, hooks,
-                         {.epochs = 2, .max_steps = 6, .device = Device::cuda(), .num_classes = 4});
+  train::LoopConfig config;
+  config.epochs = 2;
+  config.max_steps = 6;
+  config.device = Device::cuda();
+  config.num_classes = 4;
+  train::CosineSchedule schedule;
+  schedule.base_lr = 0.05;
+  schedule.total_steps = 6;
+  train::Trainer trainer(*model, sgd, schedule, train_loader, test_loader, hooks, config);
   EXPECT_TRUE(trainer.run());
   EXPECT_EQ(trainer.state().step, 6);
   EXPECT_EQ(train_loader.state(), (data::LoaderState{1, 2})) << "6 steps of 4 batches";

@@ -23,6 +23,7 @@
 #include "tensor/cuda/cuda_check.h"
 #include "tensor/cuda/kernels.h"
 #include "tensor/cuda/launch.h"
+#include "tensor/cuda/memory.h"
 #include "tensor/dispatch.h"
 
 // Every cuDNN call outside the algorithm trials: throws staa::Error naming the op and the call.
@@ -53,8 +54,7 @@ namespace {
 cudnnHandle_t cudnn_handle(const char* op) {
   static std::mutex mutex;
   static auto* handles = new std::unordered_map<int, cudnnHandle_t>();
-  int device = 0;
-  STAA_CUDA_CHECK(cudaGetDevice(&device));
+  const int device = current_device();
   std::lock_guard<std::mutex> lock(mutex);
   auto it = handles->find(device);
   if (it == handles->end()) {
@@ -137,9 +137,11 @@ struct ConvDescriptors {
 class Workspace {
  public:
   explicit Workspace(size_t bytes)
-      : bytes_(bytes), ptr_(bytes > 0 ? cuda_allocator()->allocate(bytes) : nullptr) {}
+      : bytes_(bytes),
+        allocator_(cuda_allocator(current_device())),
+        ptr_(bytes > 0 ? allocator_->allocate(bytes) : nullptr) {}
   ~Workspace() {
-    if (ptr_ != nullptr) cuda_allocator()->deallocate(ptr_, bytes_);
+    if (ptr_ != nullptr) allocator_->deallocate(ptr_, bytes_);
   }
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
@@ -148,6 +150,7 @@ class Workspace {
 
  private:
   size_t bytes_;
+  Allocator* allocator_;
   void* ptr_;
 };
 
@@ -193,9 +196,7 @@ struct Attempt {
 using AlgoKey = std::array<int64_t, 19>;
 
 AlgoKey algo_key(Pass pass, const Conv2dGeometry& g, DType dtype) {
-  int device = 0;
-  STAA_CUDA_CHECK(cudaGetDevice(&device));
-  return {device,
+  return {current_device(),
           static_cast<int64_t>(pass),
           static_cast<int64_t>(dtype),
           deterministic(),

@@ -212,7 +212,9 @@ inline Backend& backend_of(const Tensor& t) {
   return backend_for(t.device());
 }
 
-// Registered by the CUDA backend when it is built (tensor/cuda); returns null otherwise.
+// The backend of CUDA tensors: the CUDA backend when it is built (tensor/cuda), the CPU backend
+// on the emulated device (tensor/cuda_api.h), null otherwise. cuda_available(): a GPU (or the
+// emulated device) is there to run it.
 Backend* cuda_backend();
 bool cuda_available();
 

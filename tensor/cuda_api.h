@@ -8,8 +8,14 @@
 
 namespace staa {
 
-// GPUs visible to this process; 0 without the CUDA backend or without a GPU.
+// GPUs visible to this process; 0 without the CUDA backend or without a GPU (1 when emulated).
 int cuda_device_count();
+// The emulated CUDA device, a test aid for machines without a GPU: with STAA_EMULATE_CUDA=1 in
+// the environment and no GPU present, Device::cuda(0) tensors live in host memory and run the
+// CPU kernels. Everything above the backend (front-ends, autograd, modules, the trainer) then
+// takes its CUDA path, so a test shows that code keeps each tensor on the device it asked for and
+// moves what it must; it says nothing about the CUDA kernels. Ignored when a GPU is present.
+bool cuda_emulated();
 // Makes GPU `index` the calling thread's current device. A thread-local cache remembers the
 // last one, so the call costs a compare when nothing changes; backend_for() and allocator_for()
 // call it for every CUDA tensor. staa owns the current device of its threads: code that calls

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "autograd/ops.h"
 #include "tensor/backend.h"
+#include "tensor/cuda_api.h"
 
 namespace staa {
 namespace {
@@ -350,6 +352,22 @@ TEST_F(Cuda, PoolingMatchesCpu) {
           "adaptive_avg_pool2d " + name_of(dtype) + " " + std::to_string(out[0]) + "x" +
               std::to_string(out[1]));
     }
+  }
+}
+
+// The cuda_emulated CTest entry runs this binary with STAA_EMULATE_CUDA=1: the emulated device
+// must then be on, or every test here would skip and the entry would pass without testing.
+TEST(CudaEmulation, IsOnWhenAskedForWithoutAGpu) {
+  const char* env = std::getenv("STAA_EMULATE_CUDA");
+  if (env == nullptr || std::string(env) != "1") GTEST_SKIP() << "STAA_EMULATE_CUDA is not 1";
+  if (cuda_emulated()) {
+    EXPECT_TRUE(cuda_available());
+    EXPECT_EQ(cuda_device_count(), 1);
+    const Tensor x = full({3}, 2.0, {kF32, Device::cuda()});
+    EXPECT_TRUE(x.device().is_cuda());
+    EXPECT_EQ((x * 2.0).to_vector(), std::vector<double>(3, 4.0));
+  } else {
+    EXPECT_GT(cuda_device_count(), 0) << "STAA_EMULATE_CUDA=1 without a GPU must emulate one";
   }
 }
 

@@ -32,6 +32,7 @@ class CudaTrain : public ::testing::Test {
 };
 
 TEST_F(CudaTrain, AllocatorStatisticsMoveAndFreedBlocksAreReused) {
+  if (cuda_emulated()) GTEST_SKIP() << "needs a GPU: the emulated device uses the CPU allocator";
   cuda_synchronize();
   cuda_empty_cache();
   const AllocatorStats s0 = cuda_memory_stats();
@@ -64,6 +65,7 @@ TEST_F(CudaTrain, AllocatorStatisticsMoveAndFreedBlocksAreReused) {
 }
 
 TEST_F(CudaTrain, OutOfMemoryNamesTheDeviceTheRequestAndTheStatistics) {
+  if (cuda_emulated()) GTEST_SKIP() << "needs a GPU: the emulated device uses the CPU allocator";
   // 4 TiB: more than any GPU has. The error comes after the cache was returned and the
   // allocation retried; later allocations still work (the error is not sticky).
   test::expect_error([] { empty({int64_t{1} << 40}, {kF32, Device::cuda()}); },

@@ -476,7 +476,7 @@ void CudaBackend::gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Te
 
 }  // namespace
 
-Backend* cuda_backend() {
+Backend* cuda::backend() {
   static CudaBackend instance;
   return &instance;
 }

@@ -130,7 +130,7 @@ struct DeviceMemory {
 const std::vector<DeviceMemory*>& devices() {
   static const auto* all = [] {
     auto* v = new std::vector<DeviceMemory*>();
-    for (int i = 0; i < cuda_device_count(); ++i) v->push_back(new DeviceMemory(i));
+    for (int i = 0; i < cuda::device_count(); ++i) v->push_back(new DeviceMemory(i));
     return v;
   }();
   return *all;
@@ -145,9 +145,11 @@ DeviceMemory& device_memory(int index) {
 
 }  // namespace
 
-// ---- public API (tensor/cuda_api.h, tensor/backend.h, tensor/allocator.h) ---------------------
+// ---- the hooks of the public API (tensor/backend.cpp) -----------------------------------------
 
-int cuda_device_count() {
+namespace cuda {
+
+int device_count() {
   static const int count = [] {
     int n = 0;
     if (cudaGetDeviceCount(&n) != cudaSuccess) {
@@ -159,40 +161,26 @@ int cuda_device_count() {
   return count;
 }
 
-bool cuda_available() {
-  return cuda_device_count() > 0;
-}
-
-void cuda_set_device(int index) {
+void set_device(int index) {
   if (index == t_current_device) return;
-  const int count = cuda_device_count();
+  const int count = device_count();
   STAA_CHECK(index >= 0 && index < count, "device cuda:", index, ": no such GPU (this machine has ",
              count, ")");
   STAA_CUDA_CHECK(cudaSetDevice(index));
   t_current_device = index;
 }
 
-void cuda_synchronize(int index) {
-  cuda_set_device(index);
+void synchronize(int index) {
+  set_device(index);
   STAA_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
-Allocator* cuda_allocator(int index) {
-  if (!cuda_available()) return nullptr;
+Allocator* allocator(int index) {
+  if (device_count() == 0) return nullptr;
   return &device_memory(index).allocator;
 }
 
-AllocatorStats cuda_memory_stats(int index) {
-  return device_memory(index).allocator.stats();
-}
-
-void cuda_empty_cache(int index) {
-  device_memory(index).allocator.empty_cache();
-}
-
-void cuda_reset_peak_memory(int index) {
-  device_memory(index).allocator.reset_peak();
-}
+}  // namespace cuda
 
 // ---- copies -----------------------------------------------------------------------------------
 

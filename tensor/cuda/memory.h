@@ -1,10 +1,26 @@
-// The memory side of the CUDA backend, private to tensor/cuda: host <-> device copies through
-// pinned staging, and the calling thread's current GPU. Layer: tensor/cuda (private).
+// The memory side of the CUDA backend, private to tensor/cuda and tensor/backend.cpp: the hooks of
+// the public device API, host <-> device copies through pinned staging, and the calling thread's
+// current GPU. Layer: tensor/cuda (private). No CUDA header here.
 #pragma once
 
 #include <cstddef>
 
+namespace staa {
+class Allocator;
+class Backend;
+}
+
 namespace staa::cuda {
+
+// The hooks behind tensor/cuda_api.h (tensor/backend.cpp adds the emulated device and the build
+// without CUDA): GPUs present, making one current, waiting for it, its caching allocator (null
+// when no GPU is present; throws naming the index when there is no such GPU).
+int device_count();
+void set_device(int index);
+void synchronize(int index);
+Allocator* allocator(int index);
+// The CUDA backend (tensor/cuda/cuda_backend.cu).
+staa::Backend* backend();
 
 // The calling thread's current GPU as staa last set it (cuda_set_device), else CUDA's.
 int current_device();

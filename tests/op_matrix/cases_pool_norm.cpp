@@ -184,7 +184,7 @@ void batch_norm_cases(std::vector<OpCase>& t) {
                "batch_norm_train_affine_4d",
                {in({4, 3, 2, 2}), in({3}, 0.5, 1.5), in({3})},
                [](const Inputs& v) {
-                 Tensor rm = zeros({3}, {v[0].dtype()}), rv = ones({3}, {v[0].dtype()});
+                 Tensor rm = zeros({3}, {v[0].dtype(), v[0].device()}), rv = ones({3}, {v[0].dtype(), v[0].device()});
                  return batch_norm(v[0], v[1], v[2], rm, rv, true, 0.1, kEps);
                },
                [](const Refs& r) {
@@ -203,7 +203,7 @@ void batch_norm_cases(std::vector<OpCase>& t) {
                "batch_norm_train_weight_only_3d",
                {in({3, 2, 5}), in({2}, 0.5, 1.5)},
                [](const Inputs& v) {
-                 Tensor rm = zeros({2}, {v[0].dtype()}), rv = ones({2}, {v[0].dtype()});
+                 Tensor rm = zeros({2}, {v[0].dtype(), v[0].device()}), rv = ones({2}, {v[0].dtype(), v[0].device()});
                  return batch_norm(v[0], v[1], Tensor(), rm, rv, true, 0.3, kEps);
                },
                [](const Refs& r) {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/ops.h"
@@ -127,12 +128,15 @@ TEST_F(Cuda, MatmulMatchesCpu) {
 
 TEST_F(Cuda, LifForwardAndBpttMatchCpu) {
   // f64, per-channel learnable leak and gain, hard and soft reset: spikes equal, gradients close
-  // (the CUDA kernel sums the leak / gain gradients with atomics, in another order).
+  // (the CUDA kernel sums the leak / gain gradients with atomics, in another order, or under
+  // deterministic() per channel in a fixed order).
   Generator gen(4);
   const Tensor x = uniform({4, 3, 5, 7}, -0.5, 2.5, gen, {kF64});
   const Tensor m = uniform({5}, 0.3, 0.8, gen, {kF64}), n = uniform({5}, 0.4, 0.9, gen, {kF64});
   const Tensor w = uniform({4, 3, 5, 7}, -1, 1, gen, {kF64});
-  for (bool soft : {false, true}) {
+  for (const auto& [soft, det] :
+       std::vector<std::pair<bool, bool>>{{false, false}, {true, false}, {false, true}}) {
+    const DeterministicGuard guard(det);
     LifParams p;
     p.soft_reset = soft;
     std::vector<Tensor> grads[2], spikes;

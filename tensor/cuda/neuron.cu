@@ -1,9 +1,15 @@
 // CUDA fused multi-step LIF: one thread per neuron, the time loop inside (as fast neuron kernels
 // do), coalesced over neurons at each step. Layer: tensor/cuda. The per-channel gradients of the
 // leak and the gain are reduced per block in shared memory, then added with one atomicAdd per
-// block and channel (their summation order varies between runs; everything else is exact).
+// block and channel (their summation order varies between runs; everything else is exact); under
+// deterministic() each neuron's sums are stored instead and one block per channel adds them in a
+// fixed order.
 #include <cuda_runtime.h>
+#include <cub/block/block_reduce.cuh>
 
+#include <algorithm>
+
+#include "tensor/backend.h"
 #include "tensor/cuda/cuda_check.h"
 #include "tensor/cuda/neuron.h"
 #include "tensor/dispatch.h"
@@ -62,10 +68,12 @@ __global__ void lif_forward_kernel(const T* x, const T* leak, const T* gain, T* 
 }
 
 // grad_leak, grad_gain: zeroed by the caller; shared memory holds 2 * kThreads sums.
+// partial (f64): [2, neurons] or null; when given, each neuron's leak and gain sums go there
+// instead of into grad_leak / grad_gain (the deterministic path).
 template <typename T>
 __global__ void lif_backward_kernel(const T* x, const T* membrane, const T* leak, const T* gain,
                                     const T* grad_spikes, T* grad_x, T* grad_leak, T* grad_gain,
-                                    int64_t per_channel, Step<T> q) {
+                                    double* partial, int64_t per_channel, Step<T> q) {
   __shared__ double sums[2][kThreads];
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   double leak_sum = 0, gain_sum = 0;
@@ -94,6 +102,13 @@ __global__ void lif_backward_kernel(const T* x, const T* membrane, const T* leak
     }
   }
   if (!grad_leak && !grad_gain) return;
+  if (partial) {
+    if (i < q.neurons) {
+      partial[i] = leak_sum;
+      partial[q.neurons + i] = gain_sum;
+    }
+    return;
+  }
   // Per channel: a block spans few channels; each thread adds its sums when it is the first
   // thread of its channel within the block, after a shared-memory scan of equal channels.
   sums[0][threadIdx.x] = leak_sum;
@@ -111,6 +126,33 @@ __global__ void lif_backward_kernel(const T* x, const T* membrane, const T* leak
   }
   if (grad_leak) atomicAdd(grad_leak + c, static_cast<T>(l));
   if (grad_gain) atomicAdd(grad_gain + c, static_cast<T>(g));
+}
+
+// Deterministic totals: block c' takes coefficients c = c', c' + gridDim.x, ...; its threads sum
+// the neurons (b, c, i) of channel c in a fixed strided order, then a fixed-shape block reduction.
+// partial (f64): [2, neurons], grad_leak, grad_gain: [coefficients] or null
+template <typename T>
+__global__ void lif_coefficient_grad_kernel(const double* partial, int64_t outer, int64_t channels,
+                                            int64_t inner, T* grad_leak, T* grad_gain) {
+  using BlockReduce = cub::BlockReduce<double, kThreads>;
+  __shared__ typename BlockReduce::TempStorage temp;
+  const int64_t neurons = outer * channels * inner, count = outer * inner;
+  for (int64_t c = blockIdx.x; c < channels; c += gridDim.x) {
+    double l = 0, g = 0;
+    for (int64_t j = threadIdx.x; j < count; j += blockDim.x) {
+      const int64_t k = (j / inner * channels + c) * inner + j % inner;
+      l += partial[k];
+      g += partial[neurons + k];
+    }
+    const double total_l = BlockReduce(temp).Sum(l);
+    __syncthreads();
+    const double total_g = BlockReduce(temp).Sum(g);
+    if (threadIdx.x == 0) {
+      if (grad_leak) grad_leak[c] = static_cast<T>(total_l);
+      if (grad_gain) grad_gain[c] = static_cast<T>(total_g);
+    }
+    __syncthreads();  // temp is reused by the next channel
+  }
 }
 
 int blocks_for(int64_t n) {
@@ -139,11 +181,20 @@ void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, c
     for (Tensor* g : {&grad_leak, &grad_gain})
       if (g->defined()) STAA_CUDA_CHECK(cudaMemset(g->data<T>(), 0, g->nbytes()));
     if (l.neurons() == 0) return;
+    T* g_leak = grad_leak.defined() ? grad_leak.data<T>() : nullptr;
+    T* g_gain = grad_gain.defined() ? grad_gain.data<T>() : nullptr;
+    const bool ordered = deterministic() && (g_leak || g_gain);
+    Tensor partial =
+        ordered ? Tensor::empty(Shape{2, l.neurons()}, kF64, membrane.device()) : Tensor();
     lif_backward_kernel<T><<<blocks_for(l.neurons()), kThreads>>>(
         grad_gain.defined() ? x.data<T>() : nullptr, membrane.data<T>(), leak.data<T>(),
-        gain.data<T>(), grad_spikes.data<T>(), grad_x.data<T>(),
-        grad_leak.defined() ? grad_leak.data<T>() : nullptr,
-        grad_gain.defined() ? grad_gain.data<T>() : nullptr, leak.numel() > 1, make_step<T>(l, p));
+        gain.data<T>(), grad_spikes.data<T>(), grad_x.data<T>(), g_leak, g_gain,
+        ordered ? partial.data<double>() : nullptr, leak.numel() > 1, make_step<T>(l, p));
+    STAA_CUDA_CHECK(cudaGetLastError());
+    if (!ordered) return;
+    const int blocks = static_cast<int>(std::min<int64_t>(l.channels, 1 << 16));
+    lif_coefficient_grad_kernel<T><<<blocks, kThreads>>>(partial.data<double>(), l.outer,
+                                                         l.channels, l.inner, g_leak, g_gain);
   });
   STAA_CUDA_CHECK(cudaGetLastError());
 }

@@ -84,8 +84,10 @@ class StagingRing {
     if (s.capacity < bytes) {
       if (s.host != nullptr) STAA_CUDA_CHECK(cudaFreeHost(s.host));
       s.host = nullptr;
-      s.capacity = std::max(min_capacity_, std::bit_ceil(bytes));
-      STAA_CUDA_CHECK(cudaHostAlloc(&s.host, s.capacity, cudaHostAllocPortable));
+      s.capacity = 0;  // until the new buffer exists: a failed allocation leaves an empty slot
+      const size_t capacity = std::max(min_capacity_, std::bit_ceil(bytes));
+      STAA_CUDA_CHECK(cudaHostAlloc(&s.host, capacity, cudaHostAllocPortable));
+      s.capacity = capacity;
     }
     if (s.done == nullptr) STAA_CUDA_CHECK(cudaEventCreateWithFlags(&s.done, cudaEventDisableTiming));
     s.pending = true;  // the caller records s.done right after queueing its copy

@@ -456,6 +456,10 @@ void CudaBackend::binary_backward(BinaryOp op, const Tensor& a, const Tensor& b,
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands and pass
 // the row-major leading dimensions unchanged.
 void CudaBackend::gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) {
+  constexpr int64_t kMaxInt = 2147483647;  // cuBLAS takes int sizes: never truncate silently
+  STAA_CHECK(p.m <= kMaxInt && p.n <= kMaxInt && p.k <= kMaxInt && p.batch <= kMaxInt,
+             "matmul: cuBLAS takes int sizes, got m = ", p.m, ", n = ", p.n, ", k = ", p.k,
+             ", batch = ", p.batch);
   const int lda = static_cast<int>(p.trans_a ? p.m : p.k);
   const int ldb = static_cast<int>(p.trans_b ? p.k : p.n);
   const cublasOperation_t op_a = p.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;

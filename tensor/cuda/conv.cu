@@ -300,8 +300,9 @@ void check_output_dims(const char* op, const ConvDescriptors& d, const Conv2dGeo
 
 // Runs `run(algo)` with the cached algorithm of this key; the first time, with the heuristic's
 // candidates in order until one runs, and caches that one (a candidate that fails, e.g. one the
-// heuristic offers for f64 but that only runs f32, moves on to the next; when none runs, the
-// first failure is reported). run returns the Attempt of its cuDNN calls.
+// heuristic offers for f64 but that only runs f32, or whose workspace does not fit, moves on to
+// the next; when none runs, the first failure is reported). run returns the Attempt of its
+// cuDNN calls.
 template <typename Run>
 void run_convolution(Pass pass, const Conv2dGeometry& g, DType dtype, cudnnHandle_t h,
                      const ConvDescriptors& d, Run&& run) {
@@ -321,18 +322,25 @@ void run_convolution(Pass pass, const Conv2dGeometry& g, DType dtype, cudnnHandl
   STAA_CHECK(!algos.empty(), op, ": cuDNN offers no ", deterministic() ? "deterministic " : "",
              dtype == kF32 && !allow_tf32() ? "FMA-math (no TF32) " : "", "algorithm for ",
              describe(g, dtype));
-  std::optional<Attempt> first_failure;
+  // A candidate whose workspace cannot be allocated (its error is thrown by the allocator) is
+  // passed over like one that fails.
+  std::string first_failure;
   for (const Algo& algo : algos) {
-    const Attempt a = run(algo);
-    if (a.status == CUDNN_STATUS_SUCCESS) {
-      store_algo(key, algo);
-      return;
+    std::string failure;
+    try {
+      const Attempt a = run(algo);
+      if (a.status == CUDNN_STATUS_SUCCESS) {
+        store_algo(key, algo);
+        return;
+      }
+      failure = std::string("cudnn: ") + a.call + " failed: " + cudnnGetErrorString(a.status);
+    } catch (const Error& e) {
+      failure = e.what();
     }
-    if (!first_failure) first_failure = a;
+    if (first_failure.empty()) first_failure = failure;
   }
-  STAA_FAIL(op, ": cudnn: ", first_failure->call,
-            " failed: ", cudnnGetErrorString(first_failure->status), " (", describe(g, dtype), "; ",
-            algos.size(), " candidate algorithms tried)");
+  STAA_FAIL(op, ": ", first_failure, " (", describe(g, dtype), "; ", algos.size(),
+            " candidate algorithms tried)");
 }
 
 // ---- bias kernels -----------------------------------------------------------------------------

@@ -175,6 +175,13 @@ class CudaBackend final : public Backend {
                   int64_t dst_col, int64_t rows, int64_t cols) override {
     if (rows == 0 || cols == 0) return;
     const size_t es = dtype_size(src.dtype());
+    if (rows == 1 || (src_ld == cols && dst_ld == cols)) {  // one contiguous run (no pitch limit)
+      STAA_CUDA_CHECK(cudaMemcpyAsync(static_cast<char*>(dst.raw_data()) + dst_col * es,
+                                      static_cast<const char*>(src.raw_data()) + src_col * es,
+                                      rows * cols * es, cudaMemcpyDeviceToDevice,
+                                      cudaStreamLegacy));
+      return;
+    }
     STAA_CUDA_CHECK(cudaMemcpy2DAsync(static_cast<char*>(dst.raw_data()) + dst_col * es,
                                       dst_ld * es,
                                       static_cast<const char*>(src.raw_data()) + src_col * es,

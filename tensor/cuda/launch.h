@@ -21,4 +21,14 @@ inline void check_launch() {
   STAA_CUDA_CHECK(cudaGetLastError());
 }
 
+#ifdef __CUDACC__
+// Grid-stride loops: for (k = thread_index(); k < n; k += thread_stride()).
+__device__ inline int64_t thread_index() {
+  return blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+}
+__device__ inline int64_t thread_stride() {
+  return static_cast<int64_t>(gridDim.x) * blockDim.x;
+}
+#endif
+
 }  // namespace staa::cuda

@@ -16,13 +16,6 @@ namespace staa::cuda {
 
 namespace {
 
-__device__ int64_t thread_index() {
-  return blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-}
-__device__ int64_t thread_stride() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
-
 // An input window [h0, h1) x [w0, w1), clipped to the plane, and the divisor of its average.
 struct Window {
   int64_t h0, h1, w0, w1;

@@ -21,13 +21,6 @@ constexpr int kWarp = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
 
 // Grid-stride index of this thread, and the stride.
-__device__ int64_t thread_index() {
-  return blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-}
-__device__ int64_t thread_stride() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
-
 // ---- group reductions -------------------------------------------------------------------------
 // kGroup consecutive threads share one slice: 1 (a thread walks it alone), a warp (32) or the
 // whole block (kThreads). The combine order is fixed and every thread of the group gets the same

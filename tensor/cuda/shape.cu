@@ -15,13 +15,6 @@ namespace staa::cuda {
 
 namespace {
 
-__device__ int64_t thread_index() {
-  return blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-}
-__device__ int64_t thread_stride() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
-
 // out's sizes and, per out dim, the stride of x (in elements) that the dim walks.
 struct StridedIndex {
   int ndim = 0;

@@ -38,7 +38,8 @@
   X(cross_entropy, _)          \
   X(mse_loss, _)               \
   X(dropout, _)                \
-  X(lif, _)
+  X(lif, _)                    \
+  X(spike_reset, _)
 
 #define STAA_AUTOGRAD_OPS(X) STAA_UNARY_OPS(X) STAA_BINARY_OPS(X) STAA_STRUCTURAL_OPS(X)
 

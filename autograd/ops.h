@@ -197,6 +197,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 // leak, gain: one element, or [C] for x: [T, B, C, ...]; they may require grad (adaptive LIF).
 // Returns the spikes S: x's shape. Saves only the membrane V (and x when gain requires grad).
 Tensor lif(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifParams& params = {});
+// One step's reset for a neuron that builds its membrane V from other ops (STAA-LIF), from
+// d = V - v_th: H = V - S (soft ? v_th : V - v_reset), S = spike(d), gradients through S by the
+// surrogate unless detach_reset. Saves only d (which spike(d) saves too), where the composite
+// V * (1 - S) would save V, 1 - S and d. d: any shape -> H: d's shape.
+Tensor spike_reset(const Tensor& d, const LifParams& params = {});
 
 // ---- in place, not differentiable (optimizers, accumulators); bump the version -----------------
 void add_(Tensor& x, const Tensor& y, double alpha = 1.0);  // x += alpha * y

@@ -72,13 +72,18 @@ Lif::Lif(int64_t channels, const NeuronOptions& options) : SpikingNeuron(channel
   }
 }
 
-Tensor Lif::forward_time(const Tensor& x) {
+LifParams SpikingNeuron::lif_params() const {
   LifParams p;
   p.threshold = options_.threshold;
   p.v_reset = options_.v_reset;
   p.soft_reset = options_.soft_reset;
   p.detach_reset = options_.detach_reset;
   p.surrogate = options_.surrogate;
+  return p;
+}
+
+Tensor Lif::forward_time(const Tensor& x) {
+  const LifParams p = lif_params();
   if (leak_.defined()) return lif(x, leak_, gain_, p);
   const TensorOptions to{x.dtype(), x.device()};
   return lif(x, full(Shape{1}, 1.0 - 1.0 / options_.tau, to),

@@ -77,6 +77,8 @@ class SpikingNeuron : public nn::Module {
 
  protected:
   std::string neuron_repr() const;
+  // Threshold, reset and surrogate of the options, as the neuron ops take them.
+  LifParams lif_params() const;
   int64_t channels_;
   NeuronOptions options_;
 

@@ -171,6 +171,7 @@ Tensor StaaLif::forward_time(const Tensor& x) {
   const bool tsrd_on = o.tsrd && is_training() && o.beta > 0;
   if (tsrd_on) sync_tsrd_offset();
   Tensor h = zeros(Shape(step_shape), {x.dtype(), x.device()});
+  const LifParams reset = lif_params();
   std::vector<Tensor> spikes;
   for (int64_t t = 0; t < T; ++t) {
     const Tensor input = reshape(slice(x, t, t + 1), step_shape);
@@ -190,15 +191,11 @@ Tensor StaaLif::forward_time(const Tensor& x) {
         v = mask * plain(dropped_x, h) + (1.0 - mask) * v;
       }
     }
-    const Tensor s = spike(v - options_.threshold, options_.surrogate);
-    const Tensor r = options_.detach_reset ? s.detach() : s;
-    if (options_.soft_reset) {
-      h = v - options_.threshold * r;
-    } else {
-      h = v * (1.0 - r);
-      if (options_.v_reset != 0.0) h = h + options_.v_reset * r;
-    }
-    spikes.push_back(s);
+    // S and the reset from d = V - v_th: both nodes save d alone (the composite V (1 - S) would
+    // keep V, 1 - S and d per step).
+    const Tensor d = v - options_.threshold;
+    spikes.push_back(spike(d, options_.surrogate));
+    h = spike_reset(d, reset);
   }
   if (tsrd_on) write_tsrd_offset(x.device());
   return stack(spikes, 0);

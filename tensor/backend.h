@@ -182,6 +182,12 @@ class Backend {
                             const LifParams& p, Tensor& grad_x, Tensor& grad_leak,
                             Tensor& grad_gain) = 0;
 
+  // One step's reset from d = V - v_th (spike_reset_forward of tensor/ops/neuron.h). d, h: [n]
+  virtual void spike_reset(const Tensor& d, const LifParams& p, Tensor& h) = 0;
+  // grad_d = spike_reset_grad(d, grad_h) (tensor/ops/neuron.h). d, grad_h, grad_d: [n]
+  virtual void spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
+                                    Tensor& grad_d) = 0;
+
   // ---- matmul ---------------------------------------------------------------------------------
   // c[b] = alpha * op(a[b]) * op(b[b]) + beta * c[b] for b < p.batch.
   // a: [batch, m, k] or [batch, k, m] (trans_a), b: [batch, k, n] or [batch, n, k] (trans_b),

@@ -133,6 +133,42 @@ TEST(Lif, FusedBpttEqualsTheUnrolledReference) {
   }
 }
 
+// spike_reset (one step's reset from d = V - v_th, saving only d) against the composite that
+// STAA-LIF used before it: H = V (1 - S) + v_reset S or V - v_th S, with S = spike(d), detached
+// in the reset path when detach_reset. Every reset kind, step and primitive spikes, f64.
+TEST(Lif, SpikeResetEqualsTheCompositeReset) {
+  for (const LifCase& c : std::initializer_list<LifCase>{
+           {"hard step rect", false, false, false, false, 0.0, SurrogateKind::kRectangular},
+           {"hard detach step", false, true, false, false, 0.0, SurrogateKind::kSigmoid},
+           {"hard reset -0.3 primitive", false, false, true, false, -0.3, SurrogateKind::kAtan},
+           {"soft step atan", true, false, false, false, 0.0, SurrogateKind::kAtan},
+           {"soft detach primitive", true, true, true, false, 0.0, SurrogateKind::kRectangular}}) {
+    Generator gen(12);
+    const Tensor d0 = uniform({3, 4, 5}, -1.5, 1.5, gen, {kF64});
+    const Tensor w = uniform({3, 4, 5}, -1, 1, gen, {kF64});
+    LifParams p;
+    p.threshold = 0.8, p.soft_reset = c.soft, p.detach_reset = c.detach, p.v_reset = c.v_reset;
+    p.surrogate = {c.kind, default_surrogate_alpha(c.kind), c.primitive};
+    std::vector<Tensor> outs, grads;
+    for (int variant = 0; variant < 2; ++variant) {
+      Tensor d = d0.clone().set_requires_grad(true);
+      Tensor h;
+      if (variant == 0) {
+        h = spike_reset(d, p);
+      } else {
+        const Tensor v = d + p.threshold, s = spike(d, p.surrogate);
+        const Tensor r = p.detach_reset ? s.detach() : s;
+        h = p.soft_reset ? v - p.threshold * r : v * (1.0 - r) + p.v_reset * r;
+      }
+      backward(sum(h * w));
+      outs.push_back(h.detach());
+      grads.push_back(d.grad());
+    }
+    EXPECT_LT(max_abs_diff(outs[0], outs[1]), 1e-15) << c.name;
+    EXPECT_LT(max_abs_diff(grads[0], grads[1]), 1e-14) << c.name;
+  }
+}
+
 TEST(Lif, ModuleForwardsMergedTimeMajorInput) {
   NeuronOptions o;
   o.time_steps = 2;

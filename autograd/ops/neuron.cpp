@@ -1,6 +1,7 @@
-// The fused multi-step LIF op: forward and BPTT backward (tensor/ops/neuron.h). Layer: autograd.
-// The node saves the membrane V[t] before each reset (x too when the gain needs a gradient); the
-// backend's backward replays S[t] and H[t-1] from V and runs the recurrence of backend.h in
+// The fused multi-step LIF op: forward and BPTT backward (tensor/ops/neuron.h), and the reset of
+// one step (spike_reset, for neurons that build V from other ops: STAA-LIF). Layer: autograd.
+// The LIF node saves the membrane V[t] before each reset (x too when the gain needs a gradient);
+// the backend's backward replays S[t] and H[t-1] from V and runs the recurrence of backend.h in
 // reverse. Derivation: autograd/README.md, "Multi-step LIF".
 #include "autograd/ops/common.h"
 
@@ -24,6 +25,33 @@ void check_lif_args(const Tensor& x, const Tensor& leak, const Tensor& gain, con
 }
 
 }  // namespace
+
+// H = V - S (soft ? v_th : V - v_reset) with V = d + v_th and S = spike(d) (lif_reset), one pass
+// each way (tensor/ops/neuron.h: spike_reset_forward / spike_reset_grad). The one saved tensor
+// is d, which spike(d) of the same step saves too. With g = dL/dH:
+//   dH/dV (S held) = soft ? 1 : 1 - S,   dH/dS = soft ? -v_th : v_reset - V,   dS/dd = S'(d),
+//   dL/dd = g (dH/dV + dH/dS S'(d)),     the second term dropped when detach_reset.
+Tensor spike_reset(const Tensor& d, const LifParams& p) {
+  detail::check_float_input("spike_reset", d);
+  STAA_CHECK(p.surrogate.alpha > 0, "spike_reset: the surrogate's alpha must be > 0, got ",
+             p.surrogate.alpha);
+  Tensor h = detail::empty_like(d);
+  backend_of(d).spike_reset(d, p, h);
+  if (needs_record({&d})) {
+    record(OpId::spike_reset, {d}, h, {d.detach()},
+           [p](const BackwardContext& ctx, const Tensor& g, std::vector<Tensor>& gi) {
+             Tensor gd = detail::empty_like(g);
+             backend_of(g).spike_reset_backward(ctx.saved(0), g, p, gd);
+             gi[0] = gd;
+           },
+           {{"threshold", p.threshold},
+            {"v_reset", p.v_reset},
+            {"soft_reset", p.soft_reset},
+            {"detach_reset", p.detach_reset},
+            {"surrogate", static_cast<int64_t>(p.surrogate.kind)}});
+  }
+  return h;
+}
 
 Tensor lif(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifParams& params) {
   check_lif_args(x, leak, gain, params);

@@ -87,6 +87,10 @@ class CpuBackend final : public Backend {
                     const Tensor& grad_spikes, const LifLayout& l, const LifParams& p,
                     Tensor& grad_x, Tensor& grad_leak, Tensor& grad_gain) override;
 
+  void spike_reset(const Tensor& d, const LifParams& p, Tensor& h) override;
+  void spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
+                            Tensor& grad_d) override;
+
   void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;
 
   void softmax(const Tensor& x, const DimLayout& layout, bool log, Tensor& y) override;

@@ -215,4 +215,62 @@ void CpuBackend::lif_backward(const Tensor& x, const Tensor& membrane, const Ten
   });
 }
 
+// ---- one step's reset (spike_reset) ------------------------------------------------------------
+
+namespace {
+
+// The surrogate and the mode are template arguments, so the loops vectorise. d, g, out: [n]
+template <typename T, SurrogateKind K, bool Primitive>
+void spike_reset_loop(const T* d, const T* g, T* out, int64_t n, ResetScalars<T> q) {
+  q.kind = K;
+  q.primitive = Primitive;
+  if (g == nullptr) {
+#pragma omp parallel for simd if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) out[i] = spike_reset_forward(d[i], q);
+  } else {
+#pragma omp parallel for simd if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) out[i] = spike_reset_grad(d[i], g[i], q);
+  }
+}
+
+// forward: grad_h undefined, out = h; backward: out = grad_d.
+void spike_reset_any(const Tensor& d, const Tensor& grad_h, const LifParams& p, Tensor& out) {
+  dispatch_float(d.dtype(), "spike_reset", [&](auto tag) {
+    using T = decltype(tag);
+    const ResetScalars<T> q = reset_scalars<T>(p);
+    const T* g = grad_h.defined() ? grad_h.data<T>() : nullptr;
+    const int64_t n = d.numel();
+    auto run = [&](auto kind) {
+      constexpr SurrogateKind K = decltype(kind)::value;
+      if (q.primitive) {
+        spike_reset_loop<T, K, true>(d.data<T>(), g, out.data<T>(), n, q);
+      } else {
+        spike_reset_loop<T, K, false>(d.data<T>(), g, out.data<T>(), n, q);
+      }
+    };
+    switch (q.kind) {
+      case SurrogateKind::kRectangular:
+        run(std::integral_constant<SurrogateKind, SurrogateKind::kRectangular>{});
+        break;
+      case SurrogateKind::kSigmoid:
+        run(std::integral_constant<SurrogateKind, SurrogateKind::kSigmoid>{});
+        break;
+      case SurrogateKind::kAtan:
+        run(std::integral_constant<SurrogateKind, SurrogateKind::kAtan>{});
+        break;
+    }
+  });
+}
+
+}  // namespace
+
+void CpuBackend::spike_reset(const Tensor& d, const LifParams& p, Tensor& h) {
+  spike_reset_any(d, Tensor(), p, h);
+}
+
+void CpuBackend::spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
+                                      Tensor& grad_d) {
+  spike_reset_any(d, grad_h, p, grad_d);
+}
+
 }  // namespace staa::cpu

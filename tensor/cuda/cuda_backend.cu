@@ -326,6 +326,14 @@ class CudaBackend final : public Backend {
     cuda::lif_backward(x, membrane, leak, gain, grad_spikes, l, p, grad_x, grad_leak, grad_gain);
   }
 
+  void spike_reset(const Tensor& d, const LifParams& p, Tensor& h) override {
+    cuda::spike_reset(d, p, h);
+  }
+  void spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
+                            Tensor& grad_d) override {
+    cuda::spike_reset_backward(d, grad_h, p, grad_d);
+  }
+
   void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;
 
  private:

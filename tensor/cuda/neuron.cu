@@ -199,4 +199,42 @@ void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, c
   STAA_CUDA_CHECK(cudaGetLastError());
 }
 
+// ---- one step's reset (spike_reset) ------------------------------------------------------------
+
+namespace {
+
+// forward (g null): out = H; backward: out = grad_d. d, g, out: [n]
+template <typename T>
+__global__ void spike_reset_kernel(const T* d, const T* g, T* out, int64_t n, ResetScalars<T> q) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += stride) {
+    out[i] = g ? spike_reset_grad(d[i], g[i], q) : spike_reset_forward(d[i], q);
+  }
+}
+
+void launch_spike_reset(const Tensor& d, const Tensor& grad_h, const LifParams& p, Tensor& out) {
+  const int64_t n = d.numel();
+  if (n == 0) return;
+  dispatch_float(d.dtype(), "spike_reset", [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t blocks = std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t{1} << 20);
+    spike_reset_kernel<T><<<static_cast<int>(blocks), kThreads>>>(
+        d.data<T>(), grad_h.defined() ? grad_h.data<T>() : nullptr, out.data<T>(), n,
+        reset_scalars<T>(p));
+  });
+  STAA_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace
+
+void spike_reset(const Tensor& d, const LifParams& p, Tensor& h) {
+  launch_spike_reset(d, Tensor(), p, h);
+}
+
+void spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
+                          Tensor& grad_d) {
+  launch_spike_reset(d, grad_h, p, grad_d);
+}
+
 }  // namespace staa::cuda

@@ -13,4 +13,9 @@ void lif_backward(const Tensor& x, const Tensor& membrane, const Tensor& leak, c
                   const Tensor& grad_spikes, const LifLayout& l, const LifParams& p, Tensor& grad_x,
                   Tensor& grad_leak, Tensor& grad_gain);
 
+// One step's reset from d = V - v_th and its backward (Backend::spike_reset*).
+void spike_reset(const Tensor& d, const LifParams& p, Tensor& h);
+void spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
+                          Tensor& grad_d);
+
 }  // namespace staa::cuda

@@ -32,6 +32,35 @@ STAA_HOST_DEVICE inline T lif_reset(T v, T s, T threshold, T v_reset, bool soft)
   return v - s * (soft ? threshold : v - v_reset);
 }
 
+// One step's reset from d = V - v_th (the spike_reset op): H = lif_reset(V, S) with V = d + v_th,
+// S = spike(d); and its derivative g dH/dd = g (dH/dV + dH/dS S'(d)), where dH/dV = soft ? 1 :
+// 1 - S and dH/dS = soft ? -v_th : v_reset - V (0 when detach_reset). Shared by the CPU and CUDA
+// kernels.
+template <typename T>
+struct ResetScalars {
+  T threshold, v_reset, alpha;
+  SurrogateKind kind;
+  bool soft, detach, primitive;
+};
+template <typename T>
+inline ResetScalars<T> reset_scalars(const LifParams& p) {
+  return {static_cast<T>(p.threshold), static_cast<T>(p.v_reset),
+          static_cast<T>(p.surrogate.alpha), p.surrogate.kind,
+          p.soft_reset, p.detach_reset, p.surrogate.primitive};
+}
+template <typename T>
+STAA_HOST_DEVICE inline T spike_reset_forward(T d, const ResetScalars<T>& q) {
+  const T s = spike_forward(d, q.kind, q.alpha, q.primitive);
+  return lif_reset(d + q.threshold, s, q.threshold, q.v_reset, q.soft);
+}
+template <typename T>
+STAA_HOST_DEVICE inline T spike_reset_grad(T d, T g, const ResetScalars<T>& q) {
+  const T s = spike_forward(d, q.kind, q.alpha, q.primitive);
+  const T dh_dv = q.soft ? T(1) : T(1) - s;
+  const T dh_ds = q.detach ? T(0) : (q.soft ? -q.threshold : q.v_reset - (d + q.threshold));
+  return g * (dh_dv + dh_ds * spike_grad(d, q.kind, q.alpha));
+}
+
 struct LifLayout {
   int64_t steps = 1;     // T
   int64_t outer = 1;     // B (per-channel coefficients), else 1

@@ -78,6 +78,23 @@ void add_lif(std::vector<OpCase>& t, const std::string& label, const LifParams& 
                [p](const Refs& r) { return ref_lif(r[0], r[1], r[2], p); }});
 }
 
+// H of spike_reset from d = V - v_th (primitive: the smooth S, so finite differences apply).
+void add_spike_reset(std::vector<OpCase>& t, const std::string& label, const LifParams& p) {
+  t.push_back({"spike_reset",
+               label,
+               {in(Shape{3, 2, 4}, -1.5, 1.5)},
+               [p](const Inputs& x) { return spike_reset(x[0], p); },
+               [p](const Refs& r) {
+                 return ref::map(r[0], [p](double d) {
+                   const double v = d + p.threshold;
+                   const double s = ref_spike(d, p.surrogate.kind, p.surrogate.alpha,
+                                              p.surrogate.primitive);
+                   return p.soft_reset ? v - p.threshold * s : v * (1 - s) + p.v_reset * s;
+                 });
+               },
+               p.surrogate.primitive});
+}
+
 LifParams lif_params(SurrogateKind kind, bool soft, double v_reset = 0.0) {
   LifParams p;
   p.soft_reset = soft;
@@ -103,6 +120,17 @@ void neuron_cases(std::vector<OpCase>& t) {
   add_lif(t, "lif_soft_atan_per_channel", lif_params(K::kAtan, true), 3, true);
   // detach_reset is not the true gradient, so finite differences cannot check it: tests/
   // test_snn.cpp checks it against an unrolled reference that detaches the same way.
+
+  add_spike_reset(t, "spike_reset_hard_rect", lif_params(K::kRectangular, false));
+  add_spike_reset(t, "spike_reset_hard_sigmoid_reset_value", lif_params(K::kSigmoid, false, -0.2));
+  LifParams soft = lif_params(K::kAtan, true);
+  soft.threshold = 0.7;
+  add_spike_reset(t, "spike_reset_soft_atan_threshold", soft);
+  LifParams step = lif_params(K::kRectangular, false);
+  step.surrogate.primitive = false;  // forward only: the step has no finite-difference gradient
+  add_spike_reset(t, "spike_reset_hard_step", step);
+  // detach_reset and the surrogate gradient of the step: tests/test_snn.cpp, against the
+  // composite V (1 - S).
 }
 
 }  // namespace staa::test

@@ -12,39 +12,6 @@ namespace staa::cpu {
 
 namespace {
 
-// An input window [h0, h1) x [w0, w1), clipped to the plane, and the divisor of its average.
-struct Window {
-  int64_t h0, h1, w0, w1;
-  int64_t divisor;
-};
-
-// PyTorch's avg_pool2d window: the divisor counts the padded window (cut at the right padding's
-// end) when count_include_pad, else only the input elements.
-Window pool_window(const Pool2dGeometry& g, int64_t oh, int64_t ow) {
-  Window win;
-  win.h0 = oh * g.stride_h - g.pad_h;
-  win.w0 = ow * g.stride_w - g.pad_w;
-  win.h1 = std::min(win.h0 + g.kernel_h, g.h + g.pad_h);
-  win.w1 = std::min(win.w0 + g.kernel_w, g.w + g.pad_w);
-  const int64_t padded = (win.h1 - win.h0) * (win.w1 - win.w0);
-  win.h0 = std::max<int64_t>(win.h0, 0);
-  win.w0 = std::max<int64_t>(win.w0, 0);
-  win.h1 = std::min(win.h1, g.h);
-  win.w1 = std::min(win.w1, g.w);
-  win.divisor = g.count_include_pad ? padded : (win.h1 - win.h0) * (win.w1 - win.w0);
-  return win;
-}
-
-Window adaptive_window(const AdaptivePool2dGeometry& g, int64_t oh, int64_t ow) {
-  Window win;
-  win.h0 = adaptive_start(oh, g.h, g.out_h);
-  win.h1 = adaptive_end(oh, g.h, g.out_h);
-  win.w0 = adaptive_start(ow, g.w, g.out_w);
-  win.w1 = adaptive_end(ow, g.w, g.out_w);
-  win.divisor = (win.h1 - win.h0) * (win.w1 - win.w0);
-  return win;
-}
-
 // Average over windows. x: [planes, h, w], y: [planes, out_h, out_w]
 template <typename T, typename WindowFn>
 void average_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int64_t out_h,
@@ -55,7 +22,7 @@ void average_forward(const T* x, T* y, int64_t planes, int64_t h, int64_t w, int
     T* yp = y + p * out_h * out_w;
     for (int64_t oh = 0; oh < out_h; ++oh) {
       for (int64_t ow = 0; ow < out_w; ++ow) {
-        const Window win = window(oh, ow);
+        const PoolWindow win = window(oh, ow);
         double sum = 0;
         for (int64_t i = win.h0; i < win.h1; ++i)
           for (int64_t j = win.w0; j < win.w1; ++j) sum += xp[i * w + j];
@@ -77,7 +44,7 @@ void average_backward(const T* grad_y, T* grad_x, int64_t planes, int64_t h, int
     std::fill(gx, gx + h * w, T(0));
     for (int64_t oh = 0; oh < out_h; ++oh) {
       for (int64_t ow = 0; ow < out_w; ++ow) {
-        const Window win = window(oh, ow);
+        const PoolWindow win = window(oh, ow);
         const T share = static_cast<T>(gy[oh * out_w + ow] / static_cast<double>(win.divisor));
         for (int64_t i = win.h0; i < win.h1; ++i)
           for (int64_t j = win.w0; j < win.w1; ++j) gx[i * w + j] += share;
@@ -136,7 +103,7 @@ void CpuBackend::max_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y,
       const T* xp = in + p * plane_in;
       for (int64_t oh = 0; oh < g.out_h; ++oh) {
         for (int64_t ow = 0; ow < g.out_w; ++ow) {
-          const Window win = pool_window(g, oh, ow);
+          const PoolWindow win = pool_window(g, oh, ow);
           T best = -std::numeric_limits<T>::infinity();
           int64_t best_at = win.h0 * g.w + win.w0;
           for (int64_t i = win.h0; i < win.h1; ++i) {

@@ -16,17 +16,8 @@ namespace staa::cuda {
 
 namespace {
 
-// An input window [h0, h1) x [w0, w1), clipped to the plane, and the divisor of its average.
-struct Window {
-  int64_t h0, h1, w0, w1;
-  int64_t divisor;
-  __device__ bool holds(int64_t h, int64_t w) const {
-    return h >= h0 && h < h1 && w >= w0 && w < w1;
-  }
-};
-
 // Outputs [lo, hi] along one dim (of `out`) whose windows may hold input position i: a superset,
-// callers check Window::holds. Fixed windows start at o * stride - pad, `kernel` long.
+// callers check PoolWindow::holds. Fixed windows start at o * stride - pad, `kernel` long.
 __device__ void fixed_range(int64_t i, int64_t kernel, int64_t stride, int64_t pad, int64_t out,
                             int64_t& lo, int64_t& hi) {
   const int64_t first = i + pad - kernel + 1;  // the lowest window start that still reaches i
@@ -35,24 +26,10 @@ __device__ void fixed_range(int64_t i, int64_t kernel, int64_t stride, int64_t p
   if (hi > out - 1) hi = out - 1;
 }
 
-// Fixed windows: PyTorch's avg_pool2d window as tensor/cpu/pool.cpp's pool_window; the divisor
-// counts the padded window (cut at the right padding's end) when count_include_pad.
+// Fixed windows: PyTorch's avg_pool2d window (tensor/ops/pool.h: pool_window).
 struct FixedWindows {
   Pool2dGeometry g;
-  __device__ Window window(int64_t oh, int64_t ow) const {
-    Window win;
-    win.h0 = oh * g.stride_h - g.pad_h;
-    win.w0 = ow * g.stride_w - g.pad_w;
-    win.h1 = min(win.h0 + g.kernel_h, g.h + g.pad_h);
-    win.w1 = min(win.w0 + g.kernel_w, g.w + g.pad_w);
-    const int64_t padded = (win.h1 - win.h0) * (win.w1 - win.w0);
-    win.h0 = max(win.h0, int64_t{0});
-    win.w0 = max(win.w0, int64_t{0});
-    win.h1 = min(win.h1, g.h);
-    win.w1 = min(win.w1, g.w);
-    win.divisor = g.count_include_pad ? padded : (win.h1 - win.h0) * (win.w1 - win.w0);
-    return win;
-  }
+  __device__ PoolWindow window(int64_t oh, int64_t ow) const { return pool_window(g, oh, ow); }
   __device__ void rows_for(int64_t h, int64_t& lo, int64_t& hi) const {
     fixed_range(h, g.kernel_h, g.stride_h, g.pad_h, g.out_h, lo, hi);
   }
@@ -61,16 +38,9 @@ struct FixedWindows {
   }
 };
 
-// Adaptive windows: output i covers [floor(i * in / out), ceil((i + 1) * in / out)), as
-// tensor/ops/pool.h's adaptive_start / adaptive_end (host-only there).
-__device__ int64_t adaptive_start(int64_t i, int64_t in, int64_t out) {
-  return i * in / out;
-}
-__device__ int64_t adaptive_end(int64_t i, int64_t in, int64_t out) {
-  return ((i + 1) * in + out - 1) / out;
-}
+// Adaptive windows: output i covers [floor(i * in / out), ceil((i + 1) * in / out)).
 // Outputs holding input i: floor(i * out / in) .. ceil((i + 1) * out / in) - 1, widened by one
-// on each side (callers check Window::holds).
+// on each side (callers check PoolWindow::holds).
 __device__ void adaptive_range(int64_t i, int64_t in, int64_t out, int64_t& lo, int64_t& hi) {
   lo = max(i * out / in - 1, int64_t{0});
   hi = min(((i + 1) * out + in - 1) / in, out - 1);
@@ -78,14 +48,8 @@ __device__ void adaptive_range(int64_t i, int64_t in, int64_t out, int64_t& lo, 
 
 struct AdaptiveWindows {
   AdaptivePool2dGeometry g;
-  __device__ Window window(int64_t oh, int64_t ow) const {
-    Window win;
-    win.h0 = adaptive_start(oh, g.h, g.out_h);
-    win.h1 = adaptive_end(oh, g.h, g.out_h);
-    win.w0 = adaptive_start(ow, g.w, g.out_w);
-    win.w1 = adaptive_end(ow, g.w, g.out_w);
-    win.divisor = (win.h1 - win.h0) * (win.w1 - win.w0);
-    return win;
+  __device__ PoolWindow window(int64_t oh, int64_t ow) const {
+    return adaptive_window(g, oh, ow);
   }
   __device__ void rows_for(int64_t h, int64_t& lo, int64_t& hi) const {
     adaptive_range(h, g.h, g.out_h, lo, hi);
@@ -103,7 +67,7 @@ __global__ void average_forward_kernel(const T* x, Windows windows, T* y) {
   const int64_t n = g.n * g.c * g.out_h * g.out_w;
   for (int64_t k = thread_index(); k < n; k += thread_stride()) {
     const int64_t ow = k % g.out_w, oh = (k / g.out_w) % g.out_h, p = k / (g.out_w * g.out_h);
-    const Window win = windows.window(oh, ow);
+    const PoolWindow win = windows.window(oh, ow);
     const T* xp = x + p * g.h * g.w;
     double sum = 0;
     for (int64_t i = win.h0; i < win.h1; ++i)
@@ -129,7 +93,7 @@ __global__ void average_backward_kernel(const T* grad_y, Windows windows, T* gra
     T acc = 0;
     for (int64_t oh = oh0; oh <= oh1; ++oh) {
       for (int64_t ow = ow0; ow <= ow1; ++ow) {
-        const Window win = windows.window(oh, ow);
+        const PoolWindow win = windows.window(oh, ow);
         if (win.holds(h, w))
           acc += static_cast<T>(gy[oh * g.out_w + ow] / static_cast<double>(win.divisor));
       }
@@ -146,7 +110,7 @@ __global__ void max_forward_kernel(const T* x, FixedWindows windows, T* y, int64
   const int64_t n = g.n * g.c * g.out_h * g.out_w;
   for (int64_t k = thread_index(); k < n; k += thread_stride()) {
     const int64_t ow = k % g.out_w, oh = (k / g.out_w) % g.out_h, p = k / (g.out_w * g.out_h);
-    const Window win = windows.window(oh, ow);
+    const PoolWindow win = windows.window(oh, ow);
     const T* xp = x + p * g.h * g.w;
     T best = static_cast<T>(-INFINITY);
     int64_t best_at = win.h0 * g.w + win.w0;

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "tensor/error.h"
+#include "tensor/generator.h"  // STAA_HOST_DEVICE
 #include "tensor/shape.h"
 
 namespace staa {
@@ -68,11 +69,50 @@ struct AdaptivePool2dGeometry {
   int64_t out_h = 1, out_w = 1;
 };
 
-inline int64_t adaptive_start(int64_t i, int64_t in, int64_t out) {
+STAA_HOST_DEVICE inline int64_t adaptive_start(int64_t i, int64_t in, int64_t out) {
   return i * in / out;
 }
-inline int64_t adaptive_end(int64_t i, int64_t in, int64_t out) {
+STAA_HOST_DEVICE inline int64_t adaptive_end(int64_t i, int64_t in, int64_t out) {
   return ((i + 1) * in + out - 1) / out;
+}
+
+// An input window [h0, h1) x [w0, w1), clipped to the plane, and the divisor of its average;
+// shared by the CPU and CUDA pooling kernels.
+struct PoolWindow {
+  int64_t h0, h1, w0, w1;
+  int64_t divisor;
+  STAA_HOST_DEVICE bool holds(int64_t h, int64_t w) const {
+    return h >= h0 && h < h1 && w >= w0 && w < w1;
+  }
+};
+
+// PyTorch's avg_pool2d window of output (oh, ow): the divisor counts the padded window (cut at
+// the right padding's end) when count_include_pad, else only the input elements.
+STAA_HOST_DEVICE inline PoolWindow pool_window(const Pool2dGeometry& g, int64_t oh, int64_t ow) {
+  PoolWindow win;
+  win.h0 = oh * g.stride_h - g.pad_h;
+  win.w0 = ow * g.stride_w - g.pad_w;
+  win.h1 = win.h0 + g.kernel_h < g.h + g.pad_h ? win.h0 + g.kernel_h : g.h + g.pad_h;
+  win.w1 = win.w0 + g.kernel_w < g.w + g.pad_w ? win.w0 + g.kernel_w : g.w + g.pad_w;
+  const int64_t padded = (win.h1 - win.h0) * (win.w1 - win.w0);
+  win.h0 = win.h0 > 0 ? win.h0 : 0;
+  win.w0 = win.w0 > 0 ? win.w0 : 0;
+  win.h1 = win.h1 < g.h ? win.h1 : g.h;
+  win.w1 = win.w1 < g.w ? win.w1 : g.w;
+  win.divisor = g.count_include_pad ? padded : (win.h1 - win.h0) * (win.w1 - win.w0);
+  return win;
+}
+
+// The adaptive window of output (oh, ow).
+STAA_HOST_DEVICE inline PoolWindow adaptive_window(const AdaptivePool2dGeometry& g, int64_t oh,
+                                                   int64_t ow) {
+  PoolWindow win;
+  win.h0 = adaptive_start(oh, g.h, g.out_h);
+  win.h1 = adaptive_end(oh, g.h, g.out_h);
+  win.w0 = adaptive_start(ow, g.w, g.out_w);
+  win.w1 = adaptive_end(ow, g.w, g.out_w);
+  win.divisor = (win.h1 - win.h0) * (win.w1 - win.w0);
+  return win;
 }
 
 inline AdaptivePool2dGeometry make_adaptive_pool2d_geometry(const char* op, const Shape& x,

@@ -6,6 +6,7 @@
 
 #include "tensor/device.h"
 #include "tensor/error.h"
+#include "tensor/tensor.h"
 
 namespace staa {
 
@@ -38,6 +39,17 @@ void dispatch_all(DType dtype, F&& f) {
       f(int64_t{});
       break;
   }
+}
+
+// The data of an optional tensor argument (a gradient not wanted, a weight not given): null when
+// the tensor is undefined.
+template <typename T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+template <typename T>
+T* mutable_or_null(Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
 }
 
 }  // namespace staa

@@ -98,15 +98,6 @@ void bn_backward(const T* x, const T* mean, const T* var, const T* weight, const
   }
 }
 
-template <typename T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-template <typename T>
-T* mutable_or_null(Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
 }  // namespace
 
 void CpuBackend::batch_norm_stats(const Tensor& x, const BatchNormLayout& l, Tensor& mean,

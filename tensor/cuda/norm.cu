@@ -199,15 +199,6 @@ Tensor scratch(int64_t count, const Tensor& like) {
   return empty(Shape{count}, {kF64, like.device()});
 }
 
-template <typename T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-template <typename T>
-T* mutable_or_null(Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
 int channel_blocks(int64_t channels) {
   return static_cast<int>((channels + kThreads - 1) / kThreads);
 }

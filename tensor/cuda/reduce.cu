@@ -434,11 +434,6 @@ void layer_norm_affine_backward(const Tensor& x, const Tensor& mean, const Tenso
   check_launch();
 }
 
-template <typename T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
 }  // namespace
 
 void reduce(ReduceOp op, const Tensor& x, const ReduceLayout& layout, Tensor& out, Tensor& index) {

@@ -37,16 +37,17 @@ bool allow_tf32() {
 // ---- the device API (tensor/cuda_api.h) -------------------------------------------------------
 
 namespace {
-[[noreturn]] void no_cuda(const char* call) {
-  STAA_FAIL(call, ": this build has no CUDA backend "
-            "(configure with -DSTAA_CUDA=ON on a machine with the CUDA toolkit)");
-}
 int gpus_present() {
 #ifdef STAA_WITH_CUDA
   return cuda::device_count();
 #else
   return 0;
 #endif
+}
+// Throws naming the device and why it cannot run here (device_unavailable).
+void check_device(Device device) {
+  const std::string why = device_unavailable(device);
+  STAA_CHECK(why.empty(), "device ", device, ": ", why);
 }
 }  // namespace
 
@@ -75,6 +76,21 @@ bool cuda_available() {
   return cuda_device_count() > 0;
 }
 
+std::string device_unavailable(Device device) {
+  if (device.is_cpu()) return "";
+  if (cuda_backend() == nullptr)
+    return "this build has no CUDA backend (configure with -DSTAA_CUDA=ON on a machine with the "
+           "CUDA toolkit)";
+  const int count = cuda_device_count();
+  if (count == 0) return "no GPU is available on this machine (the CUDA backend is built)";
+  if (device.index < 0 || device.index >= count) {
+    return "no such GPU: this machine has " + std::to_string(count) +
+           (count == 1 ? " GPU (cuda:0)"
+                       : " GPUs (cuda:0 to cuda:" + std::to_string(count - 1) + ")");
+  }
+  return "";
+}
+
 Allocator* cuda_allocator(int index) {
   if (cuda_emulated()) return &cpu_allocator();
 #ifdef STAA_WITH_CUDA
@@ -86,66 +102,42 @@ Allocator* cuda_allocator(int index) {
 }
 
 void cuda_set_device(int index) {
-  if (cuda_emulated()) {
-    STAA_CHECK(index == 0, "device cuda:", index, ": no such GPU (the emulated CUDA device is cuda:0)");
-    return;
-  }
 #ifdef STAA_WITH_CUDA
-  cuda::set_device(index);
-#else
-  (void)index;
-  no_cuda("cuda_set_device");
+  if (!cuda_emulated()) return cuda::set_device(index);  // checks the index when it changes
 #endif
+  check_device(Device::cuda(index));  // the emulated device, or the build without CUDA: throws
 }
 
 void cuda_synchronize(int index) {
-  if (cuda_emulated()) return cuda_set_device(index);  // the CPU backend is synchronous
+  check_device(Device::cuda(index));
 #ifdef STAA_WITH_CUDA
-  cuda::synchronize(index);
-#else
-  (void)index;
-  no_cuda("cuda_synchronize");
+  if (!cuda_emulated()) cuda::synchronize(index);  // (the emulated device is synchronous)
 #endif
 }
 
 namespace {
-Allocator& checked_allocator(const char* call, int index) {
-  Allocator* a = cuda_allocator(index);
-  if (a == nullptr) {
-    if (cuda_backend() == nullptr) no_cuda(call);
-    STAA_FAIL(call, ": no GPU is available (the CUDA backend is built)");
-  }
-  return *a;
+Allocator& checked_allocator(int index) {
+  check_device(Device::cuda(index));
+  return *cuda_allocator(index);
 }
 }  // namespace
 
 AllocatorStats cuda_memory_stats(int index) {
-  return checked_allocator("cuda_memory_stats", index).stats();
+  return checked_allocator(index).stats();
 }
 void cuda_empty_cache(int index) {
-  checked_allocator("cuda_empty_cache", index).empty_cache();
+  checked_allocator(index).empty_cache();
 }
 void cuda_reset_peak_memory(int index) {
-  checked_allocator("cuda_reset_peak_memory", index).reset_peak();
+  checked_allocator(index).reset_peak();
 }
 
 // ---- lookup per device ------------------------------------------------------------------------
 
-namespace {
-// Throws naming the device when its backend cannot run.
-void check_cuda_device(Device device) {
-  STAA_CHECK(cuda_backend() != nullptr, "device ", device,
-             ": this build has no CUDA backend "
-             "(configure with -DSTAA_CUDA=ON on a machine with the CUDA toolkit)");
-  STAA_CHECK(cuda_available(), "device ", device,
-             ": the CUDA backend is built but no GPU is available");
-}
-}  // namespace
-
 Backend& backend_for(Device device) {
   if (device.is_cpu()) return cpu::cpu_backend();
   Backend* cuda = cuda_backend();
-  if (cuda == nullptr || !cuda_available()) check_cuda_device(device);
+  if (cuda == nullptr || !cuda_available()) check_device(device);
   cuda_set_device(device.index);  // a compare when it is already current
   return *cuda;
 }
@@ -153,7 +145,7 @@ Backend& backend_for(Device device) {
 Allocator& allocator_for(Device device) {
   if (device.is_cpu()) return cpu_allocator();
   Allocator* cuda = cuda_allocator(device.index);
-  if (cuda == nullptr) check_cuda_device(device);
+  if (cuda == nullptr) check_device(device);
   cuda_set_device(device.index);
   return *cuda;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tensor/ops/conv.h"
@@ -223,5 +224,8 @@ inline Backend& backend_of(const Tensor& t) {
 // emulated device) is there to run it.
 Backend* cuda_backend();
 bool cuda_available();
+// Why `device` cannot run here (no CUDA backend in this build, no GPU, no such GPU index), as a
+// phrase for an error message; "" when it can.
+std::string device_unavailable(Device device);
 
 }  // namespace staa

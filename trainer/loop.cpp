@@ -135,17 +135,20 @@ bool Trainer::train_step(const data::Batch& batch, RunningMean& loss, RunningMea
   // The one host read of a step: the finite check must decide before optimizer_.step(), and the
   // loss and top-1 hits of the progress line come in the same read, so they are read every step
   // rather than accumulated on the device. probe = [loss, top-1 hits, 0 or NaN], the last NaN
-  // when the loss or any gradient is not finite (x * 0 is 0 for a finite x, NaN otherwise).
+  // when the loss or any gradient is not finite: (loss + the sum of every gradient's sum) * 0, one
+  // reduction per gradient and no gradient-sized temporary (added in f64; a gradient's own sum
+  // overflows only past ~3e38, where the step is lost anyway).
   Tensor probe;
   {
     NoGradGuard no_grad;
     const Tensor loss_value = out.loss.detach();
-    Tensor nonfinite = loss_value * 0.0;
+    std::vector<Tensor> sums{reshape(loss_value.to(kF64), {1})};
     for (const Tensor& p : model_.parameters())
-      if (p.grad().defined()) nonfinite = nonfinite + sum(p.grad() * 0.0).to(loss_value.dtype());
+      if (p.grad().defined()) sums.push_back(reshape(sum(p.grad()).to(kF64), {1}));
+    const Tensor nonfinite = sum(concat(sums, 0)) * 0.0;
     const Tensor hits = topk_hit_counts(out.logits.detach(), batch.labels);
     probe = concat({reshape(loss_value, {1}), slice(hits, 0, 1).to(loss_value.dtype()),
-                    reshape(nonfinite, {1})},
+                    reshape(nonfinite.to(loss_value.dtype()), {1})},
                    0);
   }
   const std::vector<double> read = probe.to_vector();

@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "tensor/backend.h"
-#include "tensor/cuda_api.h"
 #include "tensor/error.h"
 
 namespace staa::train {
@@ -282,17 +281,8 @@ std::string Options::help(const std::vector<std::string>& models) {
 
 Device checked_device(const Options& options) {
   const Device device = options.get_device("device");
-  if (device.is_cpu()) return device;
-  const std::string& text = options.get("device");
-  STAA_CHECK(cuda_backend() != nullptr, "option device=", text,
-             ": this build has no CUDA backend (configure with -DSTAA_CUDA=ON on a machine with "
-             "the CUDA toolkit); use device=cpu");
-  STAA_CHECK(cuda_available(), "option device=", text,
-             ": no GPU is available on this machine (the CUDA backend is built); use device=cpu");
-  const int count = cuda_device_count();
-  STAA_CHECK(device.index < count, "option device=", text, ": this machine has ", count,
-             count == 1 ? " GPU (cuda:0)"
-                        : " GPUs (cuda:0 to cuda:" + std::to_string(count - 1) + ")");
+  const std::string why = device_unavailable(device);
+  STAA_CHECK(why.empty(), "option device=", options.get("device"), ": ", why, "; use device=cpu");
   return device;
 }
 

@@ -25,9 +25,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, double label_s
   // trainer checks each batch's labels before moving it, LoopConfig::num_classes); an
   // out-of-range CUDA target is the caller's error.
   if (targets.device().is_cpu()) {
-    const Tensor& host = targets;
-    for (int64_t i = 0; i < host.numel(); ++i) {
-      const int64_t t = host.data<int64_t>()[i];
+    for (int64_t i = 0; i < targets.numel(); ++i) {
+      const int64_t t = targets.data<int64_t>()[i];
       STAA_CHECK(t >= 0 && t < classes, "cross_entropy: target ", t, " of sample ", i,
                  " out of range [0, ", classes, ")");
     }

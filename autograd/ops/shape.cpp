@@ -194,9 +194,8 @@ void check_indices(const char* op, const Tensor& index, int64_t size) {
   check_defined(op, index, "index");
   STAA_CHECK(index.dtype() == kI64, op, ": index must be i64, got ", index.dtype());
   if (!index.device().is_cpu()) return;
-  const Tensor& host = index;
-  const int64_t* p = host.data<int64_t>();
-  for (int64_t i = 0; i < host.numel(); ++i) {
+  const int64_t* p = index.data<int64_t>();
+  for (int64_t i = 0; i < index.numel(); ++i) {
     STAA_CHECK(p[i] >= 0 && p[i] < size, op, ": index ", p[i], " at position ", i,
                " out of range [0, ", size, ")");
   }

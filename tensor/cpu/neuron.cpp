@@ -238,27 +238,11 @@ void spike_reset_any(const Tensor& d, const Tensor& grad_h, const LifParams& p, 
   dispatch_float(d.dtype(), "spike_reset", [&](auto tag) {
     using T = decltype(tag);
     const ResetScalars<T> q = reset_scalars<T>(p);
-    const T* g = grad_h.defined() ? grad_h.data<T>() : nullptr;
+    const T* g = data_or_null<T>(grad_h);
     const int64_t n = d.numel();
-    auto run = [&](auto kind) {
-      constexpr SurrogateKind K = decltype(kind)::value;
-      if (q.primitive) {
-        spike_reset_loop<T, K, true>(d.data<T>(), g, out.data<T>(), n, q);
-      } else {
-        spike_reset_loop<T, K, false>(d.data<T>(), g, out.data<T>(), n, q);
-      }
-    };
-    switch (q.kind) {
-      case SurrogateKind::kRectangular:
-        run(std::integral_constant<SurrogateKind, SurrogateKind::kRectangular>{});
-        break;
-      case SurrogateKind::kSigmoid:
-        run(std::integral_constant<SurrogateKind, SurrogateKind::kSigmoid>{});
-        break;
-      case SurrogateKind::kAtan:
-        run(std::integral_constant<SurrogateKind, SurrogateKind::kAtan>{});
-        break;
-    }
+    dispatch_surrogate(p.surrogate, [&](auto kind, auto primitive) {
+      spike_reset_loop<T, kind(), primitive()>(d.data<T>(), g, out.data<T>(), n, q);
+    });
   });
 }
 

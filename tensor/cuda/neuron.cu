@@ -220,7 +220,7 @@ void launch_spike_reset(const Tensor& d, const Tensor& grad_h, const LifParams& 
     using T = decltype(tag);
     const int64_t blocks = std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t{1} << 20);
     spike_reset_kernel<T><<<static_cast<int>(blocks), kThreads>>>(
-        d.data<T>(), grad_h.defined() ? grad_h.data<T>() : nullptr, out.data<T>(), n,
+        d.data<T>(), data_or_null<T>(grad_h), out.data<T>(), n,
         reset_scalars<T>(p));
   });
   STAA_CUDA_CHECK(cudaGetLastError());

@@ -18,7 +18,7 @@
 namespace staa {
 
 namespace {
-std::atomic<bool> g_deterministic{false}, g_allow_tf32{false};
+std::atomic<bool> g_deterministic{false}, g_allow_tf32{false}, g_allow_winograd{true};
 }  // namespace
 
 void set_deterministic(bool on) {
@@ -32,6 +32,12 @@ void set_allow_tf32(bool on) {
 }
 bool allow_tf32() {
   return g_allow_tf32;
+}
+void set_allow_winograd(bool on) {
+  g_allow_winograd = on;
+}
+bool allow_winograd() {
+  return g_allow_winograd;
 }
 
 // ---- the device API (tensor/cuda_api.h) -------------------------------------------------------

@@ -212,6 +212,11 @@ void set_deterministic(bool on);
 bool deterministic();
 void set_allow_tf32(bool on);
 bool allow_tf32();
+// allow_winograd: the CPU backend may run 3x3 stride-1 float convolutions by Winograd's
+// F(4x4, 3x3) (tensor/cpu/conv_winograd.h): 4x fewer multiplies, errors a few times those of a
+// direct sum. On by default; off gives the implicit-GEMM path.
+void set_allow_winograd(bool on);
+bool allow_winograd();
 
 // The backend of a device; throws when the CUDA backend was not built or no GPU is present.
 Backend& backend_for(Device device);

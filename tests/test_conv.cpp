@@ -11,6 +11,7 @@
 
 #include "autograd/ops.h"
 #include "expect_error.h"
+#include "tensor/backend.h"
 #include "tensor/ops/conv.h"
 
 namespace staa {
@@ -123,6 +124,12 @@ const std::vector<ConvCase>& fast_path_cases() {
       {"implicit_1x1_stride2", {3, 16, 8, 8}, {8, 16, 1, 1}, opts({2, 2}, {0, 0})},
       {"implicit_1x1_stride2_rows_of_9", {2, 64, 18, 17}, {8, 64, 1, 1}, opts({2, 2}, {0, 0})},
       {"implicit_unpadded_3x3", {4, 16, 7, 6}, {4, 16, 3, 3}, opts({1, 1}, {0, 0})},
+      // Winograd F(4x4, 3x3) (f32, 3x3 stride 1, >= 32 channels; conv_winograd.h).
+      {"winograd_whole_tiles", {3, 32, 12, 12}, {40, 32, 3, 3}, opts({1, 1}, {1, 1})},
+      {"winograd_ragged_tiles", {2, 33, 11, 9}, {32, 33, 3, 3}, opts({1, 1}, {1, 1})},
+      {"winograd_unpadded", {3, 32, 10, 7}, {36, 32, 3, 3}, opts({1, 1}, {0, 0})},
+      {"winograd_pad2_uneven", {2, 32, 6, 7}, {32, 32, 3, 3}, opts({1, 1}, {2, 1})},
+      {"winograd_many_chunks", {520, 32, 4, 4}, {32, 32, 3, 3}, opts({1, 1}, {1, 1})},
   };
   return cases;
 }
@@ -131,6 +138,26 @@ TEST(Conv2dFastPath, MatchesDirectReferenceF32AndF64OnOneTwoThreeThreads) {
   for (const ConvCase& c : fast_path_cases())
     for (int threads : {1, 2, 3})
       for (DType dtype : {kF32, kF64}) check_case(c, dtype, threads);
+}
+
+// set_allow_winograd(false) sends a Winograd-eligible convolution to the implicit-GEMM path: both
+// match the reference, and their roundings differ (the switch really switches).
+TEST(Conv2dWinograd, SwitchesToImplicitGemmWhenNotAllowed) {
+  const ConvCase c{"winograd_switch", {4, 64, 8, 8}, {64, 64, 3, 3}, opts({1, 1}, {1, 1})};
+  Generator gen(5);
+  const Tensor x = uniform(c.x, -1, 1, gen), w = uniform(c.w, -1, 1, gen);
+  ASSERT_TRUE(allow_winograd());
+  const std::vector<double> fast = conv2d(x, w, Tensor(), c.o).to_vector();
+  set_allow_winograd(false);
+  const std::vector<double> plain = conv2d(x, w, Tensor(), c.o).to_vector();
+  set_allow_winograd(true);
+  check_case(c, kF32, 2);
+  EXPECT_NE(fast, plain);
+  const Conv2dGeometry g = make_conv2d_geometry(c.x, c.w, {1, 1}, {1, 1}, {1, 1}, 1);
+  const Grads r = reference(x.to_vector(), w.to_vector(), std::vector<double>(64, 0.0),
+                            std::vector<double>(g.out_shape().numel(), 0.0), g);
+  expect_close(fast, r.y, 1e-5, "winograd y");
+  expect_close(plain, r.y, 1e-6, "implicit y");
 }
 
 TEST(Conv2dFastPath, WithoutBiasAndOnlyWeightGrad) {

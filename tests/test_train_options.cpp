@@ -52,6 +52,7 @@ TEST(Options, DeviceIsCpuCudaOrCudaIndex) {
   }
   EXPECT_EQ(o.get("device"), "cuda") << "a refused value leaves the option as it was";
   EXPECT_FALSE(Options("mnist").get_bool("allow_tf32"));
+  EXPECT_TRUE(Options("mnist").get_bool("winograd"));
 }
 
 TEST(Options, ACudaDeviceWithoutAGpuFailsNamingTheOption) {

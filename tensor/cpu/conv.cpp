@@ -14,6 +14,7 @@
 #include <omp.h>
 
 #include "tensor/cpu/conv_implicit.h"
+#include "tensor/cpu/conv_winograd.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/gemm.h"
 
@@ -301,12 +302,18 @@ void conv_backward_bias(const T* gy, const Conv2dGeometry& g, T* gb) {
   }
 }
 
-// The implicit-GEMM backward-weight where it applies (float, see conv_implicit.h); false otherwise.
+// The Winograd or implicit-GEMM backward-weight where one applies (float, see conv_winograd.h and
+// conv_implicit.h); false otherwise.
 template <typename T>
 bool fast_backward_weight(const T* gy, const T* x, const Conv2dGeometry& g, T* gw) {
   if constexpr (std::is_same_v<T, float>) {
-    if (!conv_backward_weight_implicit_supported(g)) return false;
-    conv_backward_weight_implicit(gy, x, g, gw);
+    if (conv_winograd_supported(g)) {
+      conv_backward_weight_winograd(gy, x, g, gw);
+    } else if (conv_backward_weight_implicit_supported(g)) {
+      conv_backward_weight_implicit(gy, x, g, gw);
+    } else {
+      return false;
+    }
     return true;
   }
   return false;
@@ -321,6 +328,8 @@ void CpuBackend::conv2d(const Tensor& x, const Tensor& w, const Tensor& bias,
     using T = decltype(tag);
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
     if constexpr (std::is_same_v<T, float>) {
+      if (conv_winograd_supported(g))
+        return conv_forward_winograd(x.data<T>(), w.data<T>(), b, g, y.data<T>());
       if (conv_implicit_supported(g))
         return conv_forward_implicit(x.data<T>(), w.data<T>(), b, g, y.data<T>());
     }
@@ -338,6 +347,8 @@ void CpuBackend::conv2d_backward_data(const Tensor& grad_y, const Tensor& w,
       return;
     }
     if constexpr (std::is_same_v<T, float>) {
+      if (conv_winograd_supported(g))
+        return conv_backward_data_winograd(grad_y.data<T>(), w.data<T>(), g, grad_x.data<T>());
       if (conv_backward_data_implicit_supported(g))
         return conv_backward_data_implicit(grad_y.data<T>(), w.data<T>(), g, grad_x.data<T>());
     }

@@ -124,6 +124,7 @@ int run(const std::vector<std::string>& args, const std::string& command) {
   const Device device = checked_device(o);  // before loading any data: fails fast
   set_deterministic(o.get_bool("deterministic"));
   set_allow_tf32(o.get_bool("allow_tf32"));
+  set_allow_winograd(o.get_bool("winograd"));
   if (o.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(o.get_int("threads")));
 
   const DataSplits d = make_datasets({dataset, o.get("data_dir") + "/" + dataset, o.get_int("T"),

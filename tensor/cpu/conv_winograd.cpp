@@ -43,11 +43,17 @@ constexpr int kElems = 36;  // 6 x 6 transformed values per tile
 // Below this many channels on either side the transforms cost more than the GEMMs save.
 constexpr int64_t kMinChannels = 32;
 // Tiles per chunk (chunk_tiles). Forward: each thread's chunk keeps 36 (C_in + C_out) floats per
-// tile in flight; 96 measured best among 24-192 (4 micro-panels of the AVX2 kernel's 24).
-// Backward-weight: see chunk_tiles; 1M floats measured best among 256K-4M on the 64 and 128
-// channel shapes, min(C_in, C_out) on the 256 and 512 channel ones.
-constexpr int64_t kForwardChunkTiles = 96;
+// tile in flight; 48 measured best among 24, 48 and 96 (one thread, best of 3 runs: 5-25% over
+// 96 on the ResNet-20 shapes, 24 between them). Backward-weight: see chunk_tiles; 1M floats
+// measured best among 256K-4M on the 64 and 128 channel shapes, min(C_in, C_out) on the 256
+// and 512 channel ones.
+constexpr int64_t kForwardChunkTiles = 48;
 constexpr int64_t kWeightChunkFloats = int64_t{1} << 20;
+
+// The 36 operands of a kind lie this many floats (one cache line) more than their size apart:
+// sizes are often multiples of 4 KiB, and 36 streams at such a spacing would all fall into the
+// same L1 sets (the transforms write or read all 36 at once).
+constexpr int64_t kStridePad = 16;
 
 // Eight tiles at once: the transforms run across tiles, one vector lane per tile.
 constexpr int kLanes = 8;
@@ -389,7 +395,7 @@ void transform_outputs(const float* m, int64_t stride, int64_t ld, const Conv2dG
 
 // The transformed kernels U[e] = G k G^T of every channel pair (a, b) of the forward geometry g
 // (a < C_out, b < C_in), packed once as the A operands of the 36 GEMMs: sgemm's mr-row
-// micro-panels per kc-deep slab (as conv_implicit.cpp packs weights), operand e from e * size().
+// micro-panels per kc-deep slab (as conv_implicit.cpp packs weights), operand e from e * stride().
 // Forward: k = w[a, b]; flipped (backward-data, where g is the geometry of grad_y -> grad_x):
 // k[i][j] = w[b, a, 2 - i, 2 - j] with w: [C_in of g, C_out of g, 3, 3].
 class TransformedKernels {
@@ -397,7 +403,7 @@ class TransformedKernels {
   TransformedKernels(const SgemmKernel& kern, const float* w, const Conv2dGeometry& g, bool flipped)
       : layout_{round_up(g.c_out, kern.mr), g.c_in,
                 gemm_detail::sgemm_blocking(kern, g.c_out, 1, g.c_in).kc, kern.mr},
-        store_(Tensor::empty(Shape{kElems * size()}, kF32)) {
+        store_(Tensor::empty(Shape{kElems * stride()}, kF32)) {
     STAA_CHECK(kern.mr % 4 == 0, "conv2d (Winograd): micro-kernel rows ", kern.mr,
                " are not a multiple of 4");
     const int64_t rows = g.c_out, cols = g.c_in, blocks = ceil_div(layout_.width, kLanes);
@@ -425,18 +431,18 @@ class TransformedKernels {
         int64_t at = layout_.offset(b, a0), in_panel = a0 % layout_.nr;
         for (int l = 0; l < kLanes && a0 + l < layout_.width; l += 4) {
           for (int e = 0; e < kElems; ++e)
-            std::memcpy(packed + e * size() + at, &flat[e][l], 4 * sizeof(float));
+            std::memcpy(packed + e * stride() + at, &flat[e][l], 4 * sizeof(float));
           at += 4;
           if ((in_panel += 4) == layout_.nr) in_panel = 0, at += (slab_depth - 1) * layout_.nr;
         }
       }
     }
   }
-  int64_t size() const {
-    return layout_.width * layout_.depth;
+  int64_t stride() const {
+    return layout_.width * layout_.depth + kStridePad;
   }
   PackedPanels operand(int e) const {
-    return PackedPanels(store_.data<float>() + e * size(), layout_.width);
+    return PackedPanels(store_.data<float>() + e * stride(), layout_.width);
   }
 
  private:
@@ -498,7 +504,7 @@ void winograd_forward(const float* src, const TransformedKernels& u, const float
   const int64_t width = round_up(chunk, kern.nr);
   const PanelLayout layout{width, g.c_in,
                            gemm_detail::sgemm_blocking(kern, g.c_out, chunk, g.c_in).kc, kern.nr};
-  const int64_t v_stride = g.c_in * width, m_stride = g.c_out * width;
+  const int64_t v_stride = g.c_in * width + kStridePad, m_stride = g.c_out * width + kStridePad;
   // A chunk's tiles span at most ceil(chunk / per_image) + 1 images.
   const int64_t images = ceil_div(chunk, tiles.per_image) + 1;
   const int64_t padded_size = images * g.c_in * (4 * tiles.rows + 2) * (4 * tiles.cols + 4);
@@ -564,10 +570,12 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
   const int64_t chunk = chunk_tiles(g, tiles, 1, true), chunks = ceil_div(tiles.count, chunk);
   const int64_t blocks = ceil_div(chunk, kLanes), width = blocks * kLanes;
   const PanelLayout plain{width, std::max(g.c_in, g.c_out), std::max(g.c_in, g.c_out), width};
-  const int64_t v_stride = g.c_in * width, m_stride = g.c_out * width, plane = g.c_out * g.c_in;
+  const int64_t v_stride = g.c_in * width + kStridePad, m_stride = g.c_out * width + kStridePad;
+  const int64_t plane = g.c_out * g.c_in, du_stride = plane + kStridePad;
   const int64_t images = ceil_div(chunk, tiles.per_image) + 1;
   const int64_t padded_size = images * g.c_in * (4 * tiles.rows + 2) * (4 * tiles.cols + 4);
-  Tensor scratch = Tensor::empty(Shape{kElems * (v_stride + m_stride + plane) + padded_size}, kF32);
+  Tensor scratch =
+      Tensor::empty(Shape{kElems * (v_stride + m_stride + du_stride) + padded_size}, kF32);
   float* v = scratch.data<float>();
   float* dm = v + kElems * v_stride;
   float* du = dm + kElems * m_stride;  // [36][C_out][C_in]
@@ -576,7 +584,7 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
     const int64_t first = q * chunk, count = std::min(chunk, tiles.count - first);
     const int64_t used = ceil_div(count, kLanes);
     const int64_t n0 = first / tiles.per_image, n1 = (first + count - 1) / tiles.per_image + 1;
-    const PaddedImages padded = padded_layout(g, tiles, n0, du + kElems * plane);
+    const PaddedImages padded = padded_layout(g, tiles, n0, du + kElems * du_stride);
 #pragma omp for schedule(static)
     for (int64_t p = 0; p < (n1 - n0) * g.c_in; ++p) pad_planes(x, g, padded, p, p + 1);
 #pragma omp for schedule(dynamic, 4)
@@ -592,14 +600,14 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
 #pragma omp for schedule(static)
     for (int e = 0; e < kElems; ++e)
       sgemm(false, true, g.c_out, g.c_in, used * kLanes, 1.0f, dm + e * m_stride, width,
-            v + e * v_stride, width, q == 0 ? 0.0f : 1.0f, du + e * plane, g.c_in);
+            v + e * v_stride, width, q == 0 ? 0.0f : 1.0f, du + e * du_stride, g.c_in);
   }
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t p0 = 0; p0 < plane; p0 += kLanes) {  // kLanes channel pairs at once
     const int64_t lanes = std::min<int64_t>(kLanes, plane - p0);
     Lanes grads[kElems], half[18], taps[9];
     for (int e = 0; e < kElems; ++e)
-      for (int l = 0; l < kLanes; ++l) grads[e][l] = l < lanes ? du[e * plane + p0 + l] : 0.0f;
+      for (int l = 0; l < kLanes; ++l) grads[e][l] = l < lanes ? du[e * du_stride + p0 + l] : 0.0f;
     for (int j = 0; j < 6; ++j) kernel_grad_1d(grads + j, 6, half + j, 6);  // [3][6]
     for (int i = 0; i < 3; ++i) kernel_grad_1d(half + 6 * i, 1, taps + 3 * i, 1);
     for (int l = 0; l < lanes; ++l)

@@ -293,30 +293,40 @@ void gather_inputs(const PaddedImages& padded, const Tiles& tiles, int64_t c, in
 // past count). grad_y: [N, C_out, OH, OW]
 void gather_output_grads(const float* grad_y, const Conv2dGeometry& g, const Tiles& tiles,
                          int64_t c, int64_t t0, int64_t count, Lanes dy[16]) {
-  alignas(32) float rows[kLanes][16];  // tile l's 4x4, row-major
+  // Row i of tile l's 4x4 at first[l] + i * step: in grad_y for whole tiles, else in `copy`
+  // (zero past the edge and past count).
+  alignas(32) float copy[kLanes][16];
+  const float* first[kLanes];
+  int64_t step[kLanes];
   Tiles::Position at[kLanes];
   tiles.locate(t0, count, at);
   for (int l = 0; l < kLanes; ++l) {
     const auto [n, ti, tj] = at[l];
-    const float* plane = grad_y + (n * g.c_out + c) * g.out_plane();
+    const float* tile = grad_y + (n * g.c_out + c) * g.out_plane() + 4 * ti * g.out_w + 4 * tj;
     const int64_t h = std::min<int64_t>(4, g.out_h - 4 * ti),
                   w = std::min<int64_t>(4, g.out_w - 4 * tj);
+    if (l < count && h == 4 && w == 4) {
+      first[l] = tile, step[l] = g.out_w;
+      continue;
+    }
     for (int i = 0; i < 4; ++i)
       for (int j = 0; j < 4; ++j)
-        rows[l][i * 4 + j] =
-            l < count && i < h && j < w ? plane[(4 * ti + i) * g.out_w + 4 * tj + j] : 0.0f;
+        copy[l][i * 4 + j] = l < count && i < h && j < w ? tile[i * g.out_w + j] : 0.0f;
+    first[l] = copy[l], step[l] = 4;
   }
 #if defined(__AVX2__)
   for (int i = 0; i < 4; ++i) {
     __m256 u[4];
     for (int l = 0; l < 4; ++l)
-      u[l] = _mm256_set_m128(_mm_load_ps(rows[l + 4] + 4 * i), _mm_load_ps(rows[l] + 4 * i));
+      u[l] = _mm256_set_m128(_mm_loadu_ps(first[l + 4] + i * step[l + 4]),
+                             _mm_loadu_ps(first[l] + i * step[l]));
     transpose_4x8(u);
     for (int j = 0; j < 4; ++j) dy[i * 4 + j] = (Lanes)u[j];
   }
 #else
   for (int l = 0; l < kLanes; ++l)
-    for (int e = 0; e < 16; ++e) dy[e][l] = rows[l][e];
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) dy[i * 4 + j][l] = first[l][i * step[l] + j];
 #endif
 }
 

@@ -476,15 +476,20 @@ class TransformedKernels {
   Tensor store_;
 };
 
-// Tiles per chunk, a multiple of kLanes. Forward (and backward-data): kForwardChunkTiles, or an
-// even share of the tiles per thread when that is less. Backward-weight: the GEMMs accumulate
-// into all of dU (36 C_out C_in floats) once per chunk, so chunks are long: about
-// kWeightChunkFloats of transformed inputs and gradients, and at least min(C_in, C_out) tiles.
+// Tiles per chunk, a multiple of kLanes. Forward (and backward-data): kForwardChunkTiles, times
+// C_in C_out / 256^2 when above 1 (every chunk streams all of U: 36 C_in C_out floats, 38 MB at
+// 512 channels), evened out so that the threads get the same number of chunks. Backward-weight:
+// the GEMMs accumulate into all of dU (36 C_out C_in floats) once per chunk, so chunks are long:
+// about kWeightChunkFloats of transformed inputs and gradients, at least min(C_in, C_out) tiles.
 int64_t chunk_tiles(const Conv2dGeometry& g, const Tiles& tiles, int threads, bool weight) {
-  int64_t chunk = kForwardChunkTiles;
-  if (weight)
-    chunk = std::max(kWeightChunkFloats / (kElems * (g.c_in + g.c_out)), std::min(g.c_in, g.c_out));
-  return round_up(std::min(chunk, ceil_div(tiles.count, threads)), kLanes);
+  if (weight) {
+    const int64_t chunk =
+        std::max(kWeightChunkFloats / (kElems * (g.c_in + g.c_out)), std::min(g.c_in, g.c_out));
+    return round_up(std::min(chunk, tiles.count), kLanes);
+  }
+  const int64_t chunk = kForwardChunkTiles * std::max<int64_t>(1, g.c_in * g.c_out / (256 * 256));
+  const int64_t chunks = round_up(ceil_div(tiles.count, chunk), threads);
+  return round_up(ceil_div(tiles.count, chunks), kLanes);
 }
 
 int team_size() {

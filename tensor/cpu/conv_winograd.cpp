@@ -50,10 +50,13 @@ constexpr int64_t kMinChannels = 32;
 constexpr int64_t kForwardChunkTiles = 48;
 constexpr int64_t kWeightChunkFloats = int64_t{1} << 20;
 
-// The 36 operands of a kind lie this many floats (one cache line) more than their size apart:
-// sizes are often multiples of 4 KiB, and 36 streams at such a spacing would all fall into the
-// same L1 sets (the transforms write or read all 36 at once).
-constexpr int64_t kStridePad = 16;
+// The 36 operands of a kind lie one cache line more than their size (rounded up to whole lines)
+// apart: each starts 64-byte aligned as the GEMM panels must, and since sizes are often
+// multiples of 4 KiB, 36 streams at such a spacing would all fall into the same L1 sets (the
+// transforms write or read all 36 at once).
+int64_t operand_stride(int64_t floats) {
+  return (floats + 15) / 16 * 16 + 16;
+}
 
 // Eight tiles at once: the transforms run across tiles, one vector lane per tile.
 constexpr int kLanes = 8;
@@ -449,7 +452,7 @@ class TransformedKernels {
     }
   }
   int64_t stride() const {
-    return layout_.width * layout_.depth + kStridePad;
+    return operand_stride(layout_.width * layout_.depth);
   }
   PackedPanels operand(int e) const {
     return PackedPanels(store_.data<float>() + e * stride(), layout_.width);
@@ -519,7 +522,8 @@ void winograd_forward(const float* src, const TransformedKernels& u, const float
   const int64_t width = round_up(chunk, kern.nr);
   const PanelLayout layout{width, g.c_in,
                            gemm_detail::sgemm_blocking(kern, g.c_out, chunk, g.c_in).kc, kern.nr};
-  const int64_t v_stride = g.c_in * width + kStridePad, m_stride = g.c_out * width + kStridePad;
+  const int64_t v_stride = operand_stride(g.c_in * width),
+                m_stride = operand_stride(g.c_out * width);
   // A chunk's tiles span at most ceil(chunk / per_image) + 1 images.
   const int64_t images = ceil_div(chunk, tiles.per_image) + 1;
   const int64_t padded_size = images * g.c_in * (4 * tiles.rows + 2) * (4 * tiles.cols + 4);
@@ -585,8 +589,9 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
   const int64_t chunk = chunk_tiles(g, tiles, 1, true), chunks = ceil_div(tiles.count, chunk);
   const int64_t blocks = ceil_div(chunk, kLanes), width = blocks * kLanes;
   const PanelLayout plain{width, std::max(g.c_in, g.c_out), std::max(g.c_in, g.c_out), width};
-  const int64_t v_stride = g.c_in * width + kStridePad, m_stride = g.c_out * width + kStridePad;
-  const int64_t plane = g.c_out * g.c_in, du_stride = plane + kStridePad;
+  const int64_t v_stride = operand_stride(g.c_in * width),
+                m_stride = operand_stride(g.c_out * width);
+  const int64_t plane = g.c_out * g.c_in, du_stride = operand_stride(plane);
   const int64_t images = ceil_div(chunk, tiles.per_image) + 1;
   const int64_t padded_size = images * g.c_in * (4 * tiles.rows + 2) * (4 * tiles.cols + 4);
   Tensor scratch =

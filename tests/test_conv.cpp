@@ -1,7 +1,8 @@
 // conv2d's fast paths (tensor/cpu/conv.cpp: per-image GEMMs, the pointwise path without im2col,
-// batched chunks with a partial last chunk, thread-parallel chunks, the shared GEMM) against a
-// plain direct convolution in double, forward and all three gradients, on shapes larger than the op
-// matrix's, on 1, 2 and 3 threads; plus conv2d's error messages. Layer: tests.
+// batched chunks with a partial last chunk, thread-parallel chunks, the shared GEMM;
+// conv_implicit.cpp; conv_winograd.cpp) against a plain direct convolution in double, forward and
+// all three gradients, on shapes larger than the op matrix's, on 1, 2 and 3 threads; plus conv2d's
+// error messages. Layer: tests.
 #include <gtest/gtest.h>
 #include <omp.h>
 

@@ -40,8 +40,12 @@ using gemm_detail::PanelSource;
 using gemm_detail::SgemmKernel;
 
 constexpr int kElems = 36;  // 6 x 6 transformed values per tile
-// Below this many channels on either side the transforms cost more than the GEMMs save.
-constexpr int64_t kMinChannels = 32;
+// Below this many channels on either side the transforms cost more than the GEMMs save: forward
+// and backward-data from 16 (1.2-1.7x the implicit GEMM at 16-24 channels, 1.8-2x at 32),
+// backward-weight from 32 (its 36 small GEMMs ran at half the implicit GEMM's speed at 16-24
+// channels, on par at 32).
+constexpr int64_t kMinChannels = 16;
+constexpr int64_t kMinWeightChannels = 32;
 // Tiles per chunk (chunk_tiles). Forward: each thread's chunk keeps 36 (C_in + C_out) floats per
 // tile in flight; 48 measured best among 24, 48 and 96 (one thread, best of 3 runs: 5-25% over
 // 96 on the ResNet-20 shapes, 24 between them). Backward-weight: see chunk_tiles; 1M floats
@@ -561,6 +565,11 @@ bool conv_winograd_supported(const Conv2dGeometry& g) {
          g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 && g.pad_h <= 2 && g.pad_w <= 2 &&
          g.c_in >= kMinChannels && g.c_out >= kMinChannels && g.out_h >= 4 && g.out_w >= 4 &&
          g.h >= 4 && g.w >= 4;
+}
+
+bool conv_backward_weight_winograd_supported(const Conv2dGeometry& g) {
+  return conv_winograd_supported(g) && g.c_in >= kMinWeightChannels &&
+         g.c_out >= kMinWeightChannels;
 }
 
 void conv_forward_winograd(const float* x, const float* w, const float* bias,

@@ -5,6 +5,7 @@
 // Usage: conv_bench <shapes.txt> [reps] [batch]   (threads: OMP_NUM_THREADS)
 // CONV_PASSES=1: instead, each backend pass alone (forward, backward-data, backward-weight) as
 // `pass <name> <fwd_s> <bwd_data_s> <bwd_weight_s>` and GFLOP/s, to see where the time goes.
+// CONV_WINOGRAD=0: 3x3 stride-1 shapes on implicit GEMM instead of Winograd (set_allow_winograd).
 #include <omp.h>
 #include <time.h>
 
@@ -107,6 +108,8 @@ int main(int argc, char** argv) {
   const std::vector<ConvShape> shapes = read_shapes(argv[1]);
   const int reps = argc > 2 ? std::atoi(argv[2]) : 7;
   const int64_t batch = argc > 3 ? std::atoll(argv[3]) : 128;
+  const char* winograd = std::getenv("CONV_WINOGRAD");
+  if (winograd != nullptr && std::string(winograd) == "0") staa::set_allow_winograd(false);
   std::printf("# staa conv2d f32, %d OpenMP threads, batch %lld, median of %d\n",
               omp_get_max_threads(), static_cast<long long>(batch), reps);
   staa::Generator gen(7);

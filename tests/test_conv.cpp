@@ -125,9 +125,8 @@ const std::vector<ConvCase>& fast_path_cases() {
       {"implicit_1x1_stride2", {3, 16, 8, 8}, {8, 16, 1, 1}, opts({2, 2}, {0, 0})},
       {"implicit_1x1_stride2_rows_of_9", {2, 64, 18, 17}, {8, 64, 1, 1}, opts({2, 2}, {0, 0})},
       {"implicit_unpadded_3x3", {4, 16, 7, 6}, {4, 16, 3, 3}, opts({1, 1}, {0, 0})},
-      // Winograd F(4x4, 3x3) (f32, 3x3 stride 1, >= 16 channels, backward-weight >= 32;
-      // conv_winograd.h).
-      {"winograd_16ch_weight_implicit", {3, 16, 9, 9}, {24, 16, 3, 3}, opts({1, 1}, {1, 1})},
+      // Winograd F(4x4, 3x3) (f32, 3x3 stride 1, >= 16 channels; conv_winograd.h).
+      {"winograd_16ch", {3, 16, 9, 9}, {24, 16, 3, 3}, opts({1, 1}, {1, 1})},
       {"winograd_whole_tiles", {3, 32, 12, 12}, {40, 32, 3, 3}, opts({1, 1}, {1, 1})},
       {"winograd_ragged_tiles", {2, 33, 11, 9}, {32, 33, 3, 3}, opts({1, 1}, {1, 1})},
       {"winograd_unpadded", {3, 32, 10, 7}, {36, 32, 3, 3}, opts({1, 1}, {0, 0})},

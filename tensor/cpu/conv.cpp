@@ -307,7 +307,7 @@ void conv_backward_bias(const T* gy, const Conv2dGeometry& g, T* gb) {
 template <typename T>
 bool fast_backward_weight(const T* gy, const T* x, const Conv2dGeometry& g, T* gw) {
   if constexpr (std::is_same_v<T, float>) {
-    if (conv_backward_weight_winograd_supported(g)) {
+    if (conv_winograd_supported(g)) {
       conv_backward_weight_winograd(gy, x, g, gw);
     } else if (conv_backward_weight_implicit_supported(g)) {
       conv_backward_weight_implicit(gy, x, g, gw);

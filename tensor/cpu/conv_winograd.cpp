@@ -40,12 +40,10 @@ using gemm_detail::PanelSource;
 using gemm_detail::SgemmKernel;
 
 constexpr int kElems = 36;  // 6 x 6 transformed values per tile
-// Below this many channels on either side the transforms cost more than the GEMMs save: forward
-// and backward-data from 16 (1.2-1.7x the implicit GEMM at 16-24 channels, 1.8-2x at 32),
-// backward-weight from 32 (its 36 small GEMMs ran at half the implicit GEMM's speed at 16-24
-// channels, on par at 32).
+// Below this many channels on either side the transforms cost more than the GEMMs save (per
+// pass with CONV_WINOGRAD=0 in conv_bench: at 16 channels forward and backward-data 1.2-1.7x the
+// implicit GEMM, backward-weight on par; at 32, 1.7-2x and 1.1x).
 constexpr int64_t kMinChannels = 16;
-constexpr int64_t kMinWeightChannels = 32;
 // Tiles per chunk (chunk_tiles). Forward: each thread's chunk keeps 36 (C_in + C_out) floats per
 // tile in flight; 48 measured best among 24, 48 and 96 (one thread, best of 3 runs: 5-25% over
 // 96 on the ResNet-20 shapes, 24 between them). Backward-weight: see chunk_tiles; 1M floats
@@ -53,6 +51,9 @@ constexpr int64_t kMinWeightChannels = 32;
 // and 512 channel ones.
 constexpr int64_t kForwardChunkTiles = 48;
 constexpr int64_t kWeightChunkFloats = int64_t{1} << 20;
+// Backward-weight gives each thread its own dU while the extra copies stay within this many
+// floats (64 and 128 channels; 256 and 512 share one dU).
+constexpr int64_t kMaxPartialFloats = int64_t{3} << 20;
 
 // The 36 operands of a kind lie one cache line more than their size (rounded up to whole lines)
 // apart: each starts 64-byte aligned as the GEMM panels must, and since sizes are often
@@ -161,7 +162,7 @@ void Tiles::locate(int64_t t0, int64_t count, Position* out) const {
 
 // Where element (depth p, line l) of a transformed operand lives in a chunk's buffer: the packed
 // B-panel layout of sgemm (slabs of kc depths, each a run of nr-line micro-panels), so the GEMMs
-// read it in place. nr = width and kc = depth give a plain row-major [depth, width] matrix.
+// read it in place.
 struct PanelLayout {
   int64_t width;  // lines, rounded up to whole micro-panels
   int64_t depth, kc, nr;
@@ -376,25 +377,79 @@ void scatter_outputs(Lanes out[16], float bias, const Conv2dGeometry& g, const T
 
 // V = B^T d B of channel c for tiles [t0, t0 + count) (count <= kLanes; missing lanes are zero),
 // stored at line t0 - first of each element's operand (elements `stride` floats apart).
-void transform_inputs(const PaddedImages& padded, const Tiles& tiles, int64_t c, int64_t t0,
-                      int64_t count, int64_t first, const PanelLayout& layout, int64_t stride,
-                      float* out) {
-  Lanes d[kElems], half[kElems], v[kElems];
+void input_transform(const PaddedImages& padded, const Tiles& tiles, int64_t c, int64_t t0,
+                     int64_t count, Lanes v[kElems]) {
+  Lanes d[kElems], half[kElems];
   gather_inputs(padded, tiles, c, t0, count, d);
   for (int j = 0; j < 6; ++j) input_1d(d + j, 6, half + j, 6);          // columns
   for (int i = 0; i < 6; ++i) input_1d(half + 6 * i, 1, v + 6 * i, 1);  // rows
+}
+void transform_inputs(const PaddedImages& padded, const Tiles& tiles, int64_t c, int64_t t0,
+                      int64_t count, int64_t first, const PanelLayout& layout, int64_t stride,
+                      float* out) {
+  Lanes v[kElems];
+  input_transform(padded, tiles, c, t0, count, v);
   layout.store(v, c, t0 - first, stride, out);
 }
 
-// dM = A dY A^T of output channel c for tiles [t0, t0 + count), stored like transform_inputs.
-void transform_output_grads(const float* grad_y, const Conv2dGeometry& g, const Tiles& tiles,
-                            int64_t c, int64_t t0, int64_t count, int64_t first,
-                            const PanelLayout& layout, int64_t stride, float* out) {
-  Lanes dy[16], half[24], dm[kElems];
+// dM = A dY A^T of output channel c for tiles [t0, t0 + count) (lanes past count: zero).
+void output_grad_transform(const float* grad_y, const Conv2dGeometry& g, const Tiles& tiles,
+                           int64_t c, int64_t t0, int64_t count, Lanes dm[kElems]) {
+  Lanes dy[16], half[24];
   gather_output_grads(grad_y, g, tiles, c, t0, count, dy);
   for (int j = 0; j < 4; ++j) output_grad_1d(dy + j, 4, half + j, 4);          // [6][4]
   for (int i = 0; i < 6; ++i) output_grad_1d(half + 4 * i, 1, dm + 6 * i, 1);  // [6][6]
-  layout.store(dm, c, t0 - first, stride, out);
+}
+
+// Backward-weight operands: lines = channels (A: the kernel's mr-wide panels of dM's C_out
+// rows; B: nr-wide panels of V^T's C_in columns), depth = a chunk's tiles (the GEMM's depth:
+// one slab, the chunk is at most the kernel's kc): element (tile t, channel c) at
+// (c / w) depth w + t w + c % w.
+// Written 8 channels x 8 tiles at a time: per element e the 8 channel vectors (lanes = tiles)
+// are transposed into 8 tile vectors, each stored as two 4-float runs (w % 4 == 0).
+struct ChannelPanels {
+  int64_t depth, w;
+  int64_t lines(int64_t channels) const { return round_up(round_up(channels, kLanes), w); }
+  // vals[k][e]: channel c0 + k's transform for tiles [t, t + kLanes) of the chunk.
+  void store(const Lanes vals[kLanes][kElems], int64_t c0, int64_t t, int64_t stride,
+             float* out) const {
+    for (int e = 0; e < kElems; ++e) {
+      alignas(32) float tile_rows[kLanes][kLanes];  // [tile][channel]
+#if defined(__AVX2__)
+      __m256 r[kLanes];
+      for (int k = 0; k < kLanes; ++k) r[k] = (__m256)vals[k][e];
+      transpose_8x8(r);
+      for (int l = 0; l < kLanes; ++l) _mm256_store_ps(tile_rows[l], r[l]);
+#else
+      for (int k = 0; k < kLanes; ++k)
+        for (int l = 0; l < kLanes; ++l) tile_rows[l][k] = vals[k][e][l];
+#endif
+      float* base = out + e * stride;
+      for (int l = 0; l < kLanes; ++l)
+        for (int k = 0; k < kLanes; k += 4) {
+          const int64_t c = c0 + k;
+          std::memcpy(base + c / w * depth * w + (t + l) * w + c % w, &tile_rows[l][k],
+                      4 * sizeof(float));
+        }
+    }
+  }
+};
+
+// Transforms channels [c0, c0 + kLanes) (past `channels`: zero) of tiles [t0, t0 + count) with
+// transform(c, v) and stores them at tile t0 - first of `panels`.
+template <typename Transform>
+void transform_channel_group(int64_t c0, int64_t channels, int64_t t0, int64_t first,
+                             const ChannelPanels& panels, int64_t stride, float* out,
+                             Transform&& transform) {
+  Lanes vals[kLanes][kElems];
+  for (int k = 0; k < kLanes; ++k) {
+    if (c0 + k < channels) {
+      transform(c0 + k, vals[k]);
+    } else {
+      for (int e = 0; e < kElems; ++e) vals[k][e] = Lanes{};
+    }
+  }
+  panels.store(vals, c0, t0 - first, stride, out);
 }
 
 // y tiles [t0, t0 + count) of output channel c from the products M (element e at
@@ -567,11 +622,6 @@ bool conv_winograd_supported(const Conv2dGeometry& g) {
          g.h >= 4 && g.w >= 4;
 }
 
-bool conv_backward_weight_winograd_supported(const Conv2dGeometry& g) {
-  return conv_winograd_supported(g) && g.c_in >= kMinWeightChannels &&
-         g.c_out >= kMinWeightChannels;
-}
-
 void conv_forward_winograd(const float* x, const float* w, const float* bias,
                            const Conv2dGeometry& g, float* y) {
   const TransformedKernels u(gemm_detail::chosen_sgemm_kernel(), w, g, false);
@@ -588,55 +638,110 @@ void conv_backward_data_winograd(const float* grad_y, const float* w, const Conv
   winograd_forward(grad_y, u, nullptr, gt, grad_x);
 }
 
-// All threads on one chunk at a time: transforms split over channels, then the 36 GEMMs
-// dU[e] += dM[e] V[e]^T split over e with a fixed owner per e (no partial sums; the order of
-// every sum is fixed, so results are bit-identical from run to run).
+// Backward-weight in one of two ways. Small dU (at most kMaxPartialFloats for all threads'
+// partials): each thread takes a fixed share of the chunks (static, so every sum keeps its order
+// from run to run) and accumulates into its own dU, summed at the end; no barriers. Large dU
+// (256 and 512 channels): all threads on one chunk at a time, transforms split over channels,
+// then the 36 GEMMs dU[e] += dM[e] V[e]^T split over e with a fixed owner per e. Either way the
+// results are bit-identical from run to run.
 void conv_backward_weight_winograd(const float* grad_y, const float* x, const Conv2dGeometry& g,
                                    float* grad_w) {
+  const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
   const Tiles tiles(g);
-  const int threads = team_size();
-  const int64_t chunk = chunk_tiles(g, tiles, 1, true), chunks = ceil_div(tiles.count, chunk);
-  const int64_t blocks = ceil_div(chunk, kLanes), width = blocks * kLanes;
-  const PanelLayout plain{width, std::max(g.c_in, g.c_out), std::max(g.c_in, g.c_out), width};
-  const int64_t v_stride = operand_stride(g.c_in * width),
-                m_stride = operand_stride(g.c_out * width);
+  const int64_t chunk = std::min(chunk_tiles(g, tiles, 1, true), kern.kc / kLanes * kLanes);
+  const int64_t chunks = ceil_div(tiles.count, chunk);
+  const ChannelPanels a_max{chunk, kern.mr}, b_max{chunk, kern.nr};  // dM, V^T at most
+  const int64_t v_stride = operand_stride(b_max.lines(g.c_in) * chunk),
+                m_stride = operand_stride(a_max.lines(g.c_out) * chunk);
   const int64_t plane = g.c_out * g.c_in, du_stride = operand_stride(plane);
   const int64_t images = ceil_div(chunk, tiles.per_image) + 1;
   const int64_t padded_size = images * g.c_in * (4 * tiles.rows + 2) * (4 * tiles.cols + 4);
-  Tensor scratch =
-      Tensor::empty(Shape{kElems * (v_stride + m_stride + du_stride) + padded_size}, kF32);
-  float* v = scratch.data<float>();
-  float* dm = v + kElems * v_stride;
-  float* du = dm + kElems * m_stride;  // [36][C_out][C_in]
-#pragma omp parallel num_threads(threads)
-  for (int64_t q = 0; q < chunks; ++q) {
+  const int64_t chunk_size = kElems * (v_stride + m_stride) + padded_size;
+  int threads = static_cast<int>(std::min<int64_t>(team_size(), chunks));
+  const bool partials = threads > 1 && (threads - 1) * kElems * du_stride <= kMaxPartialFloats;
+  if (!partials) threads = team_size();
+  const int copies = partials ? threads : 1;  // chunk buffers and dU
+  Tensor scratch = Tensor::empty(Shape{copies * (chunk_size + kElems * du_stride)}, kF32);
+  float* const base = scratch.data<float>();
+  float* const du0 = base + copies * chunk_size;  // [36][C_out][C_in] (+ pad) per copy
+  const int64_t groups_in = ceil_div(g.c_in, kLanes), groups_out = ceil_div(g.c_out, kLanes);
+
+  // One chunk's transformed inputs and output gradients, the work split by `split` (an omp for
+  // when all threads share the chunk, a plain loop when one thread owns it). Returns the GEMM
+  // depth: the chunk's tiles rounded up to whole lane blocks (the extra lanes are zero).
+  const auto transform_chunk = [&](int64_t q, float* buf, auto&& split) {
+    float* v = buf;
+    float* dm = v + kElems * v_stride;
     const int64_t first = q * chunk, count = std::min(chunk, tiles.count - first);
     const int64_t used = ceil_div(count, kLanes);
+    const ChannelPanels a_panels{used * kLanes, kern.mr}, b_panels{used * kLanes, kern.nr};
     const int64_t n0 = first / tiles.per_image, n1 = (first + count - 1) / tiles.per_image + 1;
-    const PaddedImages padded = padded_layout(g, tiles, n0, du + kElems * du_stride);
-#pragma omp for schedule(static)
-    for (int64_t p = 0; p < (n1 - n0) * g.c_in; ++p) pad_planes(x, g, padded, p, p + 1);
-#pragma omp for schedule(dynamic, 4)
-    for (int64_t item = 0; item < (g.c_in + g.c_out) * used; ++item) {
-      const int64_t c = item / used, t = first + item % used * kLanes;
+    const PaddedImages padded = padded_layout(g, tiles, n0, dm + kElems * m_stride);
+    split((n1 - n0) * g.c_in, [&](int64_t p) { pad_planes(x, g, padded, p, p + 1); });
+    split((groups_in + groups_out) * used, [&](int64_t item) {
+      const int64_t group = item / used, t = first + item % used * kLanes;
       const int64_t lanes = std::min<int64_t>(kLanes, first + count - t);
-      if (c < g.c_in) {
-        transform_inputs(padded, tiles, c, t, lanes, first, plain, v_stride, v);
+      if (group < groups_in) {
+        transform_channel_group(
+            group * kLanes, g.c_in, t, first, b_panels, v_stride, v,
+            [&](int64_t c, Lanes* out) { input_transform(padded, tiles, c, t, lanes, out); });
       } else {
-        transform_output_grads(grad_y, g, tiles, c - g.c_in, t, lanes, first, plain, m_stride, dm);
+        transform_channel_group((group - groups_in) * kLanes, g.c_out, t, first, a_panels, m_stride,
+                                dm, [&](int64_t c, Lanes* out) {
+                                  output_grad_transform(grad_y, g, tiles, c, t, lanes, out);
+                                });
+      }
+    });
+    return used * kLanes;
+  };
+  // dU[e] (+)= dM[e] V[e]^T, both operands already packed (one slab of `depth`).
+  const auto accumulate = [&](const float* buf, int64_t depth, int e, bool overwrite, float* du) {
+    const PackedPanels dm(buf + kElems * v_stride + e * m_stride, a_max.lines(g.c_out));
+    const PackedPanels vt(buf + e * v_stride, b_max.lines(g.c_in));
+    gemm_detail::sgemm_from_panels(kern, g.c_out, g.c_in, depth, dm, vt, overwrite ? 0.0f : 1.0f,
+                                   du + e * du_stride, g.c_in);
+  };
+  if (partials) {
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = omp_get_thread_num();
+      float* buf = base + t * chunk_size;
+      float* du = du0 + t * kElems * du_stride;
+      const auto serial = [](int64_t n, auto&& f) {
+        for (int64_t i = 0; i < n; ++i) f(i);
+      };
+      bool first = true;
+#pragma omp for schedule(static) nowait
+      for (int64_t q = 0; q < chunks; ++q) {
+        const int64_t depth = transform_chunk(q, buf, serial);
+        for (int e = 0; e < kElems; ++e) accumulate(buf, depth, e, first, du);
+        first = false;
+      }
+      if (first) std::fill(du, du + kElems * du_stride, 0.0f);
+    }
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t i = 0; i < kElems * du_stride; ++i)
+      for (int t = 1; t < threads; ++t) du0[i] += du0[t * kElems * du_stride + i];
+  } else {
+#pragma omp parallel num_threads(threads)
+    {
+      const auto shared = [](int64_t n, auto&& f) {
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t i = 0; i < n; ++i) f(i);
+      };
+      for (int64_t q = 0; q < chunks; ++q) {
+        const int64_t depth = transform_chunk(q, base, shared);
+#pragma omp for schedule(static)
+        for (int e = 0; e < kElems; ++e) accumulate(base, depth, e, q == 0, du0);
       }
     }
-#pragma omp for schedule(static)
-    for (int e = 0; e < kElems; ++e)
-      sgemm(false, true, g.c_out, g.c_in, used * kLanes, 1.0f, dm + e * m_stride, width,
-            v + e * v_stride, width, q == 0 ? 0.0f : 1.0f, du + e * du_stride, g.c_in);
   }
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t p0 = 0; p0 < plane; p0 += kLanes) {  // kLanes channel pairs at once
     const int64_t lanes = std::min<int64_t>(kLanes, plane - p0);
     Lanes grads[kElems], half[18], taps[9];
     for (int e = 0; e < kElems; ++e)
-      for (int l = 0; l < kLanes; ++l) grads[e][l] = l < lanes ? du[e * du_stride + p0 + l] : 0.0f;
+      for (int l = 0; l < kLanes; ++l) grads[e][l] = l < lanes ? du0[e * du_stride + p0 + l] : 0.0f;
     for (int j = 0; j < 6; ++j) kernel_grad_1d(grads + j, 6, half + j, 6);  // [3][6]
     for (int i = 0; i < 3; ++i) kernel_grad_1d(half + 6 * i, 1, taps + 3 * i, 1);
     for (int l = 0; l < lanes; ++l)

@@ -9,12 +9,10 @@
 
 namespace staa::cpu {
 
-// Forward and backward-data: groups == 1, a 3x3 kernel, stride 1, dilation 1, padding <= 2 (so
-// that backward-data, the forward of grad_y with padding 2 - pad, is one too), at least 16 input
-// and output channels, and an output of at least 4x4. Backward-weight: the same with at least 32
-// channels on both sides (conv_winograd.cpp: where each pass measured faster).
+// groups == 1, a 3x3 kernel, stride 1, dilation 1, padding <= 2 (so that backward-data, the
+// forward of grad_y with padding 2 - pad, is one too), at least 16 input and output channels,
+// and an output of at least 4x4. The same geometry serves all three passes.
 bool conv_winograd_supported(const Conv2dGeometry& g);
-bool conv_backward_weight_winograd_supported(const Conv2dGeometry& g);
 
 // y = conv(x, w) + bias. x: [N, C_in, H, W], w: [C_out, C_in, 3, 3], bias: [C_out] or null,
 // y: [N, C_out, OH, OW]

@@ -52,7 +52,7 @@ constexpr int64_t kMinChannels = 16;
 constexpr int64_t kForwardChunkTiles = 48;
 constexpr int64_t kWeightChunkFloats = int64_t{1} << 20;
 // Backward-weight gives each thread its own dU while the extra copies stay within this many
-// floats (64 and 128 channels; 256 and 512 share one dU).
+// floats (up to 256 x 256 channels on 2 threads; 512 channels share one dU of 38 MB).
 constexpr int64_t kMaxPartialFloats = int64_t{3} << 20;
 
 // The 36 operands of a kind lie one cache line more than their size (rounded up to whole lines)
@@ -641,7 +641,7 @@ void conv_backward_data_winograd(const float* grad_y, const float* w, const Conv
 // Backward-weight in one of two ways. Small dU (at most kMaxPartialFloats for all threads'
 // partials): each thread takes a fixed share of the chunks (static, so every sum keeps its order
 // from run to run) and accumulates into its own dU, summed at the end; no barriers. Large dU
-// (256 and 512 channels): all threads on one chunk at a time, transforms split over channels,
+// (512 channels): all threads on one chunk at a time, transforms split over channels,
 // then the 36 GEMMs dU[e] += dM[e] V[e]^T split over e with a fixed owner per e. Either way the
 // results are bit-identical from run to run.
 void conv_backward_weight_winograd(const float* grad_y, const float* x, const Conv2dGeometry& g,

@@ -656,7 +656,8 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
   const int64_t plane = g.c_out * g.c_in, du_stride = operand_stride(plane);
   const int64_t images = ceil_div(chunk, tiles.per_image) + 1;
   const int64_t padded_size = images * g.c_in * (4 * tiles.rows + 2) * (4 * tiles.cols + 4);
-  const int64_t chunk_size = kElems * (v_stride + m_stride) + padded_size;
+  // Per copy: V, dM and the padded images, a whole number of cache lines (panels stay aligned).
+  const int64_t chunk_size = round_up(kElems * (v_stride + m_stride) + padded_size, 16);
   int threads = static_cast<int>(std::min<int64_t>(team_size(), chunks));
   const bool partials = threads > 1 && (threads - 1) * kElems * du_stride <= kMaxPartialFloats;
   if (!partials) threads = team_size();

@@ -213,8 +213,8 @@ bool deterministic();
 void set_allow_tf32(bool on);
 bool allow_tf32();
 // allow_winograd: the CPU backend may run 3x3 stride-1 float convolutions by Winograd's
-// F(4x4, 3x3) (tensor/cpu/conv_winograd.h): 4x fewer multiplies, errors a few times those of a
-// direct sum. On by default; off gives the implicit-GEMM path.
+// F(4x4, 3x3) (tensor/cpu/conv_winograd.h): 4x fewer multiplies, f32 errors about 10x those of a
+// direct sum (rms 2-4e-6 of the output's). On by default; off gives the implicit-GEMM path.
 void set_allow_winograd(bool on);
 bool allow_winograd();
 

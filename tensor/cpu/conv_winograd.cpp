@@ -13,7 +13,7 @@
 // padding 2 - pad; backward-weight follows from the same identity:
 //   dU[e] = sum over tiles of dM[e] V[e]^T with dM = A dY A^T, and grad_g = G^T dU G.
 // The price is rounding: the transforms scale values by up to 4 (B), 1/24 (G) and 8 (A), so f32
-// results carry errors several times those of a direct sum (tests/test_conv.cpp bounds them;
+// results carry errors about 10x those of a direct sum (tests/test_conv.cpp bounds them;
 // set_allow_winograd(false) turns this path off). Measurements: tools/bench/conv/NOTES.md.
 #include "tensor/cpu/conv_winograd.h"
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tensor/cpu/gemm_kernels.h"
+#include "tensor/cpu/kernel_util.h"
 #include "tensor/tensor.h"
 
 namespace staa::cpu {
@@ -38,13 +39,6 @@ constexpr int64_t kChunkOutputFloats = 65536;
 constexpr int64_t kMinDataChannels = 16;
 constexpr int64_t kMinRows = 64;
 
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-int64_t round_up(int64_t a, int64_t b) {
-  return ceil_div(a, b) * b;
-}
-
 // Per-thread scratch that only grows; one slot per simultaneous use.
 enum ScratchSlot { kPaddedSlot, kColumnSlot, kRowSlot, kSlots };
 template <typename T>
@@ -53,10 +47,6 @@ T* thread_scratch(ScratchSlot slot, int64_t count) {
   std::vector<T>& buf = buffers[slot];
   if (static_cast<int64_t>(buf.size()) < count) buf.resize(static_cast<size_t>(count));
   return buf.data();
-}
-
-int team_size() {
-  return omp_in_parallel() ? 1 : omp_get_max_threads();
 }
 
 // The images of one chunk, zero padded, with the offset tables that turn the column matrix into
@@ -70,17 +60,9 @@ struct ChunkTaps {
 
 // Zero-padded copy of `planes` planes. x: [planes, H, W], out: [planes, H + 2 ph, W + 2 pw]
 void pad_planes(const float* x, const Conv2dGeometry& g, int64_t planes, float* out) {
-  const int64_t wp = g.w + 2 * g.pad_w, plane = (g.h + 2 * g.pad_h) * wp;
-  for (int64_t q = 0; q < planes; ++q, out += plane) {
-    std::fill(out, out + g.pad_h * wp, 0.0f);
-    for (int64_t h = 0; h < g.h; ++h) {
-      float* line = out + (h + g.pad_h) * wp;
-      std::fill(line, line + g.pad_w, 0.0f);
-      std::memcpy(line + g.pad_w, x + (q * g.h + h) * g.w, g.w * sizeof(float));
-      std::fill(line + g.pad_w + g.w, line + wp, 0.0f);
-    }
-    std::fill(out + (g.pad_h + g.h) * wp, out + plane, 0.0f);
-  }
+  const int64_t hp = g.h + 2 * g.pad_h, wp = g.w + 2 * g.pad_w;
+  for (int64_t q = 0; q < planes; ++q)
+    pad_plane(x + q * g.in_plane(), g.h, g.w, g.pad_h, g.pad_w, hp, wp, out + q * hp * wp);
 }
 
 // The ChunkTaps of images [n0, n0 + count), in this thread's scratch. x: [N, C_in, H, W];

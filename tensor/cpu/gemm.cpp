@@ -16,18 +16,12 @@
 #endif
 
 #include "tensor/cpu/gemm_kernels.h"
+#include "tensor/cpu/kernel_util.h"
 #include "tensor/error.h"
 
 namespace staa::cpu {
 namespace gemm_detail {
 namespace {
-
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-int64_t round_up(int64_t a, int64_t b) {
-  return ceil_div(a, b) * b;
-}
 
 // A 64-byte aligned scratch buffer that grows and never shrinks (fresh pages are expensive).
 class PackBuffer {

@@ -53,24 +53,28 @@ void sgemm_with_kernel(const SgemmKernel& kernel, bool trans_a, bool trans_b, in
                        int64_t ldb, float beta, float* c, int64_t ldc);
 
 #if defined(__AVX2__)
-// dst[q * dst_stride + l] = r[l][q] for an 8 x 8 block held in registers (r is clobbered).
-inline void transpose_8x8_regs(__m256 r[8], float* dst, int64_t dst_stride) {
-  __m256 t[8];
+// r[l][q] -> r[q][l]: an 8 x 8 block transposed in registers.
+inline void transpose_8x8_in_regs(__m256 r[8]) {
+  __m256 t[8], u[8];
   for (int l = 0; l < 8; l += 2) {
     t[l] = _mm256_unpacklo_ps(r[l], r[l + 1]);
     t[l + 1] = _mm256_unpackhi_ps(r[l], r[l + 1]);
   }
-  for (int h = 0; h < 2; ++h) {
-    for (int g = 0; g < 2; ++g) {  // g: line groups {0..3}, {4..7} -> r[4g + ...]
-      const __m256 lo = t[4 * g + h], hi = t[4 * g + 2 + h];
-      r[4 * g + 2 * h] = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
-      r[4 * g + 2 * h + 1] = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
+  for (int g = 0; g < 8; g += 4)
+    for (int h = 0; h < 2; ++h) {  // line groups {0..3}, {4..7}
+      u[g + 2 * h] = _mm256_shuffle_ps(t[g + h], t[g + 2 + h], _MM_SHUFFLE(1, 0, 1, 0));
+      u[g + 2 * h + 1] = _mm256_shuffle_ps(t[g + h], t[g + 2 + h], _MM_SHUFFLE(3, 2, 3, 2));
     }
-  }
   for (int q = 0; q < 4; ++q) {
-    _mm256_store_ps(dst + q * dst_stride, _mm256_permute2f128_ps(r[q], r[4 + q], 0x20));
-    _mm256_store_ps(dst + (q + 4) * dst_stride, _mm256_permute2f128_ps(r[q], r[4 + q], 0x31));
+    r[q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x20);
+    r[q + 4] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x31);
   }
+}
+
+// dst[q * dst_stride + l] = r[l][q] for an 8 x 8 block held in registers (r is clobbered).
+inline void transpose_8x8_regs(__m256 r[8], float* dst, int64_t dst_stride) {
+  transpose_8x8_in_regs(r);
+  for (int q = 0; q < 8; ++q) _mm256_store_ps(dst + q * dst_stride, r[q]);
 }
 
 // dst[q * dst_stride + l] = src[l * ld + q] for an 8 x 8 block (lines l, steps q).

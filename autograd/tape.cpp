@@ -123,13 +123,18 @@ void record(OpId op, const std::vector<Tensor>& inputs, Tensor& output, std::vec
 
 namespace {
 
-// acc += g, allocating acc on first use (g is never modified afterwards: it may be shared).
+// acc += g. The first g becomes acc as it is (no copy); g is never modified afterwards, since a
+// backward may hand the same tensor to several inputs. acc is added into in place when nothing
+// else holds it or its storage (a sum this function allocated, or a gradient no one else kept),
+// else into a new tensor.
 void accumulate(Tensor& acc, const Tensor& g) {
   if (!acc.defined()) {
     acc = g;
     return;
   }
-  Tensor sum = Tensor::empty(acc.shape(), acc.dtype(), acc.device());
+  const bool sole_owner =
+      acc.impl_ptr().use_count() == 1 && acc.impl().storage.use_count() == 1;
+  Tensor sum = sole_owner ? acc : Tensor::empty(acc.shape(), acc.dtype(), acc.device());
   backend_of(acc).binary(BinaryOp::add, acc, g, sum);
   acc = sum;
 }

@@ -1,6 +1,7 @@
 // GemmTest: sgemm (every micro-kernel this CPU runs) and dgemm against plain triple loops, on
 // awkward sizes (1, primes, sizes crossing the mc / kc / nc cache blocks), all four transposes,
-// padded leading dimensions, alpha != 1 and beta in {0 (NaN in C before), 1, 0.5}.
+// padded leading dimensions, alpha != 1 and beta in {0 (NaN in C before), 1, 0.5}; the thin
+// (matrix-vector, outer product) path on sizes past its blocks.
 // Tolerance: the worst-case rounding bound of a k-term dot product in any order, see tolerance().
 #include <gtest/gtest.h>
 #include <omp.h>
@@ -194,6 +195,29 @@ TEST(GemmTest, SgemmOnOneThreadAndInsideAParallelRegion) {
     for (float x : c) failures += x != 1.0f + 0.125f * k;  // exact: all terms are powers of 2
   }
   EXPECT_EQ(failures, 0);
+}
+
+// Matrix-vector and outer products (m, n or k of 1) take gemm_thin: sizes past its column block
+// (1024) and its per-thread work grain, on 1 and 2 threads, in float and double.
+template <typename T>
+void check_thin_shapes(GemmFn<T> gemm) {
+  std::mt19937 rng(31);
+  const int threads = omp_get_max_threads();
+  for (int team : {1, 2}) {
+    SCOPED_TRACE(team);
+    omp_set_num_threads(team);
+    check_all_modes<T>(gemm, 1, 2600, 301, 3, rng);  // row vector times matrix
+    check_all_modes<T>(gemm, 2600, 1, 301, 2, rng);  // matrix times column vector
+    check_all_modes<T>(gemm, 700, 900, 1, 1, rng);   // outer product
+    check_all_modes<T>(gemm, 1, 1, 5000, 0, rng);    // one long dot product
+    check_all_modes<T>(gemm, 1, 3000, 2, 0, rng);
+  }
+  omp_set_num_threads(threads);
+}
+
+TEST(GemmTest, ThinShapes) {
+  check_thin_shapes<float>(sgemm);
+  check_thin_shapes<double>(dgemm);
 }
 
 TEST(GemmTest, DegenerateSizesOnlyScaleC) {

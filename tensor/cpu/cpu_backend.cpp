@@ -2,6 +2,8 @@
 // Layer: tensor/cpu.
 #include "tensor/cpu/cpu_backend.h"
 
+#include <omp.h>
+
 #include <cmath>
 #include <cstring>
 
@@ -134,7 +136,7 @@ void CpuBackend::gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Ten
   const int64_t lda = p.trans_a ? p.m : p.k, ldb = p.trans_b ? p.k : p.n;
   dispatch_float(c.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
-    for (int64_t i = 0; i < p.batch; ++i) {
+    const auto item = [&](int64_t i) {
       const T* pa = a.data<T>() + i * p.stride_a;
       const T* pb = b.data<T>() + i * p.stride_b;
       T* pc = c.data<T>() + i * p.stride_c;
@@ -144,6 +146,15 @@ void CpuBackend::gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Ten
       } else {
         dgemm(p.trans_a, p.trans_b, p.m, p.n, p.k, p.alpha, pa, lda, pb, ldb, p.beta, pc, p.n);
       }
+    };
+    // Small products (the GC blocks' per-sample matrix-vector products) run one per thread,
+    // larger ones one at a time with every thread inside sgemm. Not an `if` clause: sgemm's own
+    // parallel region inside an inactive one would be nested, and start a fresh team each call.
+    if (p.batch > 1 && double(p.m) * double(p.n) * double(p.k) < (1 << 18) && !omp_in_parallel()) {
+#pragma omp parallel for schedule(static)
+      for (int64_t i = 0; i < p.batch; ++i) item(i);
+    } else {
+      for (int64_t i = 0; i < p.batch; ++i) item(i);
     }
   });
 }

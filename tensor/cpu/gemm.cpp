@@ -16,6 +16,7 @@
 #endif
 
 #include "tensor/cpu/gemm_kernels.h"
+#include "tensor/cpu/gemm_thin.h"
 #include "tensor/cpu/kernel_util.h"
 #include "tensor/error.h"
 
@@ -309,7 +310,9 @@ void scale_c(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
   }
 }
 
-// Shared front door: validates the arguments, handles the degenerate cases, runs the blocked path.
+// Shared front door: validates the arguments, handles the degenerate cases, sends matrix-vector
+// and outer products to gemm_thin (packing them would cost more than the product), runs the
+// blocked path.
 template <typename T>
 void gemm_checked(const char* op, const GemmKernel<T>& kern, bool trans_a, bool trans_b, int64_t m,
                   int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb,
@@ -320,6 +323,8 @@ void gemm_checked(const char* op, const GemmKernel<T>& kern, bool trans_a, bool 
   STAA_CHECK(ldc >= n, op, ": ldc=", ldc, " is below n=", n);
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == T(0)) return scale_c(m, n, beta, c, ldc);
+  if (gemm_is_thin(m, n, k))
+    return gemm_thin(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   const Problem<T> pr{{a, lda, trans_a}, {b, ldb, trans_b}, c, ldc, m, n, k, alpha, beta};
   gemm_parallel(kern, pr);
 }

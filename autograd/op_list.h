@@ -39,7 +39,8 @@
   X(mse_loss, _)               \
   X(dropout, _)                \
   X(lif, _)                    \
-  X(spike_reset, _)
+  X(spike_reset, _)            \
+  X(membrane_update, _)
 
 #define STAA_AUTOGRAD_OPS(X) STAA_UNARY_OPS(X) STAA_BINARY_OPS(X) STAA_STRUCTURAL_OPS(X)
 

@@ -203,6 +203,12 @@ Tensor lif(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifPar
 // V * (1 - S) would save V, 1 - S and d. d: any shape -> H: d's shape.
 Tensor spike_reset(const Tensor& d, const LifParams& params = {});
 
+// STAA-LIF's membrane in one pass from per-(sample, channel) coefficients, broadcast over the
+// trailing dims: out = gain x + leak h + bias. x: [B, C, ...], h: x's shape or undefined (taken
+// as 0: the first step), gain, leak, bias: [B, C] -> x's shape.
+Tensor membrane_update(const Tensor& x, const Tensor& h, const Tensor& gain, const Tensor& leak,
+                       const Tensor& bias);
+
 // ---- in place, not differentiable (optimizers, accumulators); bump the version -----------------
 void add_(Tensor& x, const Tensor& y, double alpha = 1.0);  // x += alpha * y
 void mul_(Tensor& x, double factor);                        // x *= factor

@@ -123,20 +123,37 @@ void record(OpId op, const std::vector<Tensor>& inputs, Tensor& output, std::vec
 
 namespace {
 
+// Nothing but this handle holds t or its storage: t may be written in place.
+bool sole_owner(const Tensor& t) {
+  return t.impl_ptr().use_count() == 1 && t.impl().storage.use_count() == 1;
+}
+
 // acc += g. The first g becomes acc as it is (no copy); g is never modified afterwards, since a
-// backward may hand the same tensor to several inputs. acc is added into in place when nothing
-// else holds it or its storage (a sum this function allocated, or a gradient no one else kept),
-// else into a new tensor.
+// backward may hand the same tensor to several inputs. acc is added into in place when it is the
+// sole owner (a sum this function allocated, or a gradient no one else kept), else into a new
+// tensor.
 void accumulate(Tensor& acc, const Tensor& g) {
   if (!acc.defined()) {
     acc = g;
     return;
   }
-  const bool sole_owner =
-      acc.impl_ptr().use_count() == 1 && acc.impl().storage.use_count() == 1;
-  Tensor sum = sole_owner ? acc : Tensor::empty(acc.shape(), acc.dtype(), acc.device());
+  Tensor sum = sole_owner(acc) ? acc : Tensor::empty(acc.shape(), acc.dtype(), acc.device());
   backend_of(acc).binary(BinaryOp::add, acc, g, sum);
   acc = sum;
+}
+
+// acc[start : start + rows of g] += g, acc of `shape` (zeros on first use; copied first when
+// something else holds it).
+void accumulate_rows(Tensor& acc, const Shape& shape, int64_t start, const Tensor& g) {
+  if (!acc.defined()) {
+    acc = zeros(shape, {g.dtype(), g.device()});
+  } else if (!sole_owner(acc)) {
+    Tensor copy = Tensor::empty(acc.shape(), acc.dtype(), acc.device());
+    backend_of(acc).copy(acc, copy);
+    acc = copy;
+  }
+  Tensor rows = acc.view_rows(start, start + g.size(0));
+  backend_of(acc).binary(BinaryOp::add, rows, g, rows);
 }
 
 void add_into_leaf(const Tensor& leaf, const Tensor& g) {
@@ -180,6 +197,18 @@ void backward(const Tensor& root, const Tensor& grad_root) {
     if (found == grads.end()) continue;
     const Tensor grad_output = std::move(found->second);
     grads.erase(found);
+    if (node.rows_start >= 0) {  // a slice: add into the rows of the input's gradient
+      const NodeInput& input = node.inputs[0];
+      if (!input.needs_grad) continue;
+      if (input.leaf.defined()) {
+        auto& slot = leaf_grads[input.id];
+        slot.first = input.leaf;
+        accumulate_rows(slot.second, input.shape, node.rows_start, grad_output);
+      } else {
+        accumulate_rows(grads[input.id], input.shape, node.rows_start, grad_output);
+      }
+      continue;
+    }
     std::vector<Tensor> grad_inputs(node.inputs.size());
     node.backward(BackwardContext(node), grad_output, grad_inputs);
     for (size_t i = 0; i < grad_inputs.size(); ++i) {

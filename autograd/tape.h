@@ -67,6 +67,11 @@ class Node {
   std::vector<SavedTensor> saved;
   Attrs attrs;
   BackwardFn backward;
+  // Set by slice: the gradient of input 0 is the output gradient in rows [rows_start, rows_start
+  // + output rows) and 0 elsewhere. backward() then adds it into those rows of the input's
+  // gradient in place, without calling `backward`: a loop that slices T steps out of one tensor
+  // costs T row additions instead of T zero-padded full-size gradients and their sum.
+  int64_t rows_start = -1;
 };
 
 class Tape {
@@ -77,6 +82,8 @@ class Tape {
   size_t size() const { return nodes_.size(); }
   void clear() { nodes_.clear(); }
   void push(Node node) { nodes_.push_back(std::move(node)); }
+  // Marks the newest node as a slice of rows starting at `start` (Node::rows_start).
+  void mark_rows_slice(int64_t start) { nodes_.back().rows_start = start; }
   // One line per node: `17 conv2d [8,3,32,32],[16,3,3,3] -> [8,16,32,32] stride=1`.
   std::string str() const;
   void print() const;

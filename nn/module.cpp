@@ -320,6 +320,14 @@ Tensor Module::operator()(const Tensor& x) {
   return y;
 }
 
+void Module::report_call(const Tensor& x, const Tensor& y) const {
+  if (forward_observer) forward_observer(*this, x, y);
+}
+
+bool forward_observed() {
+  return static_cast<bool>(forward_observer);
+}
+
 ForwardObserverGuard::ForwardObserverGuard(ForwardObserver observer)
     : previous_(std::move(forward_observer)) {
   forward_observer = std::move(observer);

@@ -62,6 +62,11 @@ class Module {
   // ForwardObserver (if any) sees (module, x, y). Containers call their children this way so that
   // tools see every layer.
   Tensor operator()(const Tensor& x);
+  // For a module applied through another entry point than forward (STAA-LIF takes its GC and SA
+  // blocks' per-channel terms and never builds their output maps): shows the installed
+  // ForwardObserver a call with this input and output, as operator() would. Callers build the
+  // tensors only when forward_observed().
+  void report_call(const Tensor& x, const Tensor& y) const;
 
   // For printing: the type ("Conv2d") and its arguments ("3, 16, kernel_size=[3,3]").
   virtual std::string type_name() const { return "Module"; }
@@ -144,6 +149,9 @@ std::ostream& operator<<(std::ostream& out, const Module& module);
 // branch per call when none is installed.
 using ForwardObserver =
     std::function<void(const Module& module, const Tensor& input, const Tensor& output)>;
+
+// Whether a ForwardObserver is installed on this thread.
+bool forward_observed();
 
 // Installs an observer for its scope (the previous one comes back at the end).
 class ForwardObserverGuard {

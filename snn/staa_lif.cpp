@@ -1,6 +1,8 @@
 // STAA-LIF: GC block, SA block, TSRD sampler and the STAA-LIF step loop (spec §2). Layer: snn.
 // Everything is composed from recorded ops, so autograd gives BPTT through GC, SA and PE; the
-// gradient tests compare it with finite differences and with an unrolled reference.
+// gradient tests compare it with finite differences and with an unrolled reference that builds
+// every map. The step loop never builds the GC and SA output maps: their terms are per (sample,
+// channel), so each step is one membrane_update from the input and the state.
 #include "snn/staa_lif.h"
 
 #include <algorithm>
@@ -44,6 +46,11 @@ void GcBlock::zero_output() {
 
 // y: [B, C, H, W]
 Tensor GcBlock::forward(const Tensor& y) {
+  return y + reshape(offset(y), {y.shape()[0], channels_, 1, 1});
+}
+
+// y: [B, C, H, W] -> W_v: [B, C]
+Tensor GcBlock::offset(const Tensor& y) {
   STAA_CHECK(y.ndim() == 4 && y.shape()[1] == channels_, "GCBlock: expected [B, ", channels_,
              ", H, W], got ", y.shape());
   const int64_t B = y.shape()[0], C = channels_, HW = y.shape()[2] * y.shape()[3];
@@ -52,10 +59,16 @@ Tensor GcBlock::forward(const Tensor& y) {
   const Tensor logits = matmul(as_matrix(*conv_k_), y3) + conv_k_->bias();
   const Tensor weights = pool_ == GcPool::kSigmoid ? sigmoid(logits) : softmax(logits, 2);
   // W_k[b, c] = sum_hw Y[b, c, hw] weights[b, hw]: [B, C].
-  const Tensor w_k = reshape(matmul(y3, weights, false, true), {B, C});
+  return offset_from_context(reshape(matmul(y3, weights, false, true), {B, C}));
+}
+
+Tensor GcBlock::offset_of_zeros(int64_t batch, TensorOptions options) {
+  return offset_from_context(zeros(Shape{batch, channels_}, options));
+}
+
+Tensor GcBlock::offset_from_context(const Tensor& w_k) {
   const Tensor w_q = linear(w_k, as_matrix(*conv_q_), conv_q_->bias());
-  const Tensor w_v = linear(relu((*ln_)(w_q)), as_matrix(*conv_v_), conv_v_->bias());
-  return y + reshape(w_v, {B, C, 1, 1});
+  return linear(relu((*ln_)(w_q)), as_matrix(*conv_v_), conv_v_->bias());
 }
 
 std::string GcBlock::extra_repr() const {
@@ -77,10 +90,13 @@ SaBlock::SaBlock(int64_t channels, int64_t ratio, double alpha, Generator& gen)
 Tensor SaBlock::forward(const Tensor& u) {
   STAA_CHECK(u.ndim() == 4 && u.shape()[1] == channels_, "SABlock: expected [B, ", channels_,
              ", H, W], got ", u.shape());
-  const Tensor pooled = mean(u, {2, 3}) * alpha_;  // [B, C]
-  const Tensor hidden = relu(linear(pooled, as_matrix(*conv1_), conv1_->bias()));
-  const Tensor gate = sigmoid(linear(hidden, as_matrix(*conv2_), conv2_->bias()));
-  return u * reshape(gate, {u.shape()[0], channels_, 1, 1});
+  return u * reshape(gate(mean(u, {2, 3})), {u.shape()[0], channels_, 1, 1});
+}
+
+// pooled: [B, C] -> [B, C]
+Tensor SaBlock::gate(const Tensor& pooled) {
+  const Tensor hidden = relu(linear(pooled * alpha_, as_matrix(*conv1_), conv1_->bias()));
+  return sigmoid(linear(hidden, as_matrix(*conv2_), conv2_->bias()));
 }
 
 std::string SaBlock::extra_repr() const {
@@ -142,22 +158,51 @@ Tensor StaaLif::channel_view(const Tensor& c, int ndim) const {
   return reshape(c, shape);
 }
 
-Tensor StaaLif::plain(const Tensor& x, const Tensor& h) const {
-  return channel_view(leak_, 4) * h + channel_view(gain_, 4) * x;
+Tensor StaaLif::rows(const Tensor& c, int64_t batch) const {
+  return expand(reshape(c, {1, c.numel()}), Shape{batch, channels_});
 }
 
-Tensor StaaLif::aggregate(const Tensor& x, const Tensor& h) {
-  Tensor u;
+StaaLif::Coefficients StaaLif::plain(int64_t batch, const Tensor& pe_t) const {
+  const Tensor gain = rows(gain_, batch);
+  const TensorOptions options{gain.dtype(), gain.device()};
+  return {gain, rows(leak_, batch),
+          pe_t.defined() ? -gain * rows(pe_t, batch) : zeros(Shape{batch, channels_}, options)};
+}
+
+// With GC: U = X + W_v1 + H + W_v2 (mn_in_gc: N (X + W_v1) + M (H + W_v2)); without: M H + N X.
+// SA scales all three coefficients by its gate, which it computes from
+// avgpool(U) = gain avgpool(X) + leak avgpool(H) + bias.
+StaaLif::Coefficients StaaLif::aggregate(const Tensor& x, const Tensor& h) {
+  const int64_t B = x.shape()[0];
+  const TensorOptions options{x.dtype(), x.device()};
+  Coefficients c;
   if (gc1_) {
-    const Tensor from_input = (*gc1_)(x);  // GC1 first: its row comes first in tools/summary
-    const Tensor from_state = (*gc2_)(h);
-    u = options_.staa.mn_in_gc
-            ? channel_view(gain_, 4) * from_input + channel_view(leak_, 4) * from_state
-            : from_input + from_state;
+    const Tensor from_input = gc1_->offset(x);  // GC1 first: its row comes first in tools/summary
+    const Tensor from_state = h.defined() ? gc2_->offset(h) : gc2_->offset_of_zeros(B, options);
+    if (nn::forward_observed()) {
+      gc1_->report_call(x, x + reshape(from_input, {B, channels_, 1, 1}));
+      const Tensor state = h.defined() ? h : zeros(x.shape(), options);
+      gc2_->report_call(state, state + reshape(from_state, {B, channels_, 1, 1}));
+    }
+    if (options_.staa.mn_in_gc) {
+      c = {rows(gain_, B), rows(leak_, B), Tensor()};
+      c.bias = c.gain * from_input + c.leak * from_state;
+    } else {
+      c = {ones(Shape{B, channels_}, options), ones(Shape{B, channels_}, options),
+           from_input + from_state};
+    }
   } else {
-    u = plain(x, h);  // GC off: the LIF aggregation
+    c = plain(B, Tensor());
   }
-  return sa_ ? (*sa_)(u) : u;
+  if (!sa_) return c;
+  Tensor pooled = c.gain * mean(x, {2, 3}) + c.bias;
+  if (h.defined()) pooled = pooled + c.leak * mean(h, {2, 3});
+  const Tensor gate = sa_->gate(pooled);
+  if (nn::forward_observed()) {
+    const Tensor u = membrane_update(x, h, c.gain, c.leak, c.bias);
+    sa_->report_call(u, u * reshape(gate, {B, channels_, 1, 1}));
+  }
+  return {gate * c.gain, gate * c.leak, gate * c.bias};
 }
 
 // x: [T, B, C, H, W] -> spikes [T, B, C, H, W]
@@ -169,31 +214,31 @@ Tensor StaaLif::forward_time(const Tensor& x) {
              pos_.shape()[0], " steps, the input ", T);
   const std::vector<int64_t> step_shape(x.shape().begin() + 1, x.shape().end());
   const bool tsrd_on = o.tsrd && is_training() && o.beta > 0;
-  if (tsrd_on) sync_tsrd_offset();
-  Tensor h = zeros(Shape(step_shape), {x.dtype(), x.device()});
   const LifParams reset = lif_params();
+  if (!gc1_ && !sa_ && !tsrd_on && options_.v_reset == 0) {
+    // M H + N X at every step: the fused multi-step LIF on X (its rest potential term is 0).
+    const Tensor with_pe = pos_.defined() ? x + reshape(pos_, {T, 1, channels_, 1, 1}) : x;
+    return lif(with_pe, leak_, gain_, reset);
+  }
+  if (tsrd_on) sync_tsrd_offset();
+  Tensor h;  // the state H[t - 1]; undefined (0) before the first step
   std::vector<Tensor> spikes;
   for (int64_t t = 0; t < T; ++t) {
     const Tensor input = reshape(slice(x, t, t + 1), step_shape);
-    const Tensor with_pe =
-        pos_.defined() ? input + channel_view(reshape(slice(pos_, t, t + 1), {channels_}), 4)
-                       : input;
+    const Tensor pe_t = pos_.defined() ? reshape(slice(pos_, t, t + 1), {channels_}) : Tensor();
+    const Tensor with_pe = pe_t.defined() ? input + channel_view(pe_t, 4) : input;
+    const Tensor skipped_pe = o.tsrd_skips_pe ? pe_t : Tensor();
     const bool batch_drop =
         tsrd_on && t > 0 && o.tsrd_granularity == TsrdGranularity::kBatch && tsrd_.drop();
-    const Tensor& dropped_x = o.tsrd_skips_pe ? input : with_pe;
-    Tensor v;
-    if (batch_drop) {
-      v = plain(dropped_x, h);
-    } else {
-      v = aggregate(with_pe, h);
-      if (tsrd_on && t > 0 && o.tsrd_granularity == TsrdGranularity::kSample) {
-        const Tensor mask = tsrd_.drop_mask(B, 4, {x.dtype(), x.device()});
-        v = mask * plain(dropped_x, h) + (1.0 - mask) * v;
-      }
+    Coefficients c = batch_drop ? plain(B, skipped_pe) : aggregate(with_pe, h);
+    if (!batch_drop && tsrd_on && t > 0 && o.tsrd_granularity == TsrdGranularity::kSample) {
+      const Tensor mask = tsrd_.drop_mask(B, 2, {x.dtype(), x.device()});  // [B, 1]
+      const Coefficients p = plain(B, skipped_pe);
+      c = {mask * p.gain + (1.0 - mask) * c.gain, mask * p.leak + (1.0 - mask) * c.leak,
+           mask * p.bias + (1.0 - mask) * c.bias};
     }
-    // S and the reset from d = V - v_th: both nodes save d alone (the composite V (1 - S) would
-    // keep V, 1 - S and d per step).
-    const Tensor d = v - options_.threshold;
+    // S and the reset from d = V - v_th: both nodes save d alone.
+    const Tensor d = membrane_update(with_pe, h, c.gain, c.leak, c.bias - options_.threshold);
     spikes.push_back(spike(d, options_.surrogate));
     h = spike_reset(d, reset);
   }

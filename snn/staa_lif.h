@@ -20,6 +20,10 @@ class GcBlock : public nn::Module {
  public:
   GcBlock(int64_t channels, int64_t ratio, GcPool pool, Generator& gen);
   Tensor forward(const Tensor& y) override;
+  // W_v of a map y: [B, C, H, W] -> [B, C] (STAA-LIF adds it inside its membrane update).
+  Tensor offset(const Tensor& y);
+  // W_v of an all-zero map (the state before the first step): its context W_k is 0.
+  Tensor offset_of_zeros(int64_t batch, TensorOptions options);
   std::string type_name() const override { return "GCBlock"; }
   std::string extra_repr() const override;
   int64_t hidden() const { return hidden_; }  // C / r
@@ -27,6 +31,7 @@ class GcBlock : public nn::Module {
   void zero_output();
 
  private:
+  Tensor offset_from_context(const Tensor& w_k);  // W_k: [B, C] -> W_v: [B, C]
   int64_t channels_, hidden_;
   GcPool pool_;
   std::shared_ptr<nn::Conv2d> conv_k_, conv_q_, conv_v_;
@@ -39,6 +44,9 @@ class SaBlock : public nn::Module {
  public:
   SaBlock(int64_t channels, int64_t ratio, double alpha, Generator& gen);
   Tensor forward(const Tensor& u) override;
+  // The gate sigmoid(conv2(relu(conv1(alpha * pooled)))) from pooled = avgpool(U): [B, C] -> [B,
+  // C].
+  Tensor gate(const Tensor& pooled);
   std::string type_name() const override { return "SABlock"; }
   std::string extra_repr() const override;
   int64_t hidden() const { return hidden_; }  // C / r
@@ -73,6 +81,9 @@ class TsrdSampler {
 // Parameters: "pos" [T, C] (PE, zero-init), "M", "N" ([1] or [C]), children "gc1", "gc2", "sa"
 // when on; buffer "tsrd_offset" (i64 [1], with TSRD: the sampler's stream position, so that
 // state_dict() carries it into checkpoints). Input [T, B, C, H, W].
+// Each step reduces GC and SA to per-(sample, channel) coefficients of V = gain X + leak H + bias
+// (the GC offsets and the SA gate are constant over H, W) and builds V in one pass
+// (membrane_update); with GC and SA off (and no TSRD, v_reset = 0) it is the fused LIF on X.
 // The sampler's position lives on the host; the buffer mirrors it, written after each training
 // forward (a queued copy, no wait). The buffer is read back only when something else changed it
 // (load_state_dict, Module::to): then its storage or version differs from the last write.
@@ -86,10 +97,17 @@ class StaaLif : public SpikingNeuron {
   void zero_gc_outputs();
 
  private:
-  // The aggregate V of one step (not dropped) from the input X (PE added) and the state H.
-  Tensor aggregate(const Tensor& x, const Tensor& h);
-  // The plain (LIF) aggregation M H + N X of dropped steps and of GC off.
-  Tensor plain(const Tensor& x, const Tensor& h) const;
+  // One step's V = gain X + leak H + bias as its coefficients, each [B, C] (membrane_update).
+  struct Coefficients {
+    Tensor gain, leak, bias;
+  };
+  // V of a step that is not dropped: SA(GC1(X) + GC2(H)) with the modules that are on. X: the
+  // input with PE, H: the state (undefined before the first step).
+  Coefficients aggregate(const Tensor& x, const Tensor& h);
+  // The plain (LIF) aggregation M H + N X of dropped steps; pe_t: the step's PE when the drop
+  // skips it (X carries it: bias = -N pe), else undefined.
+  Coefficients plain(int64_t batch, const Tensor& pe_t) const;
+  Tensor rows(const Tensor& c, int64_t batch) const;     // [C] or [1] -> [B, C]
   Tensor channel_view(const Tensor& c, int ndim) const;  // [C] or [1] -> [1, C, 1, ...]
 
   // Host position -> buffer, and buffer -> host position when the buffer was changed elsewhere.
@@ -98,7 +116,7 @@ class StaaLif : public SpikingNeuron {
 
   Tensor pos_, leak_, gain_, tsrd_offset_;
   std::shared_ptr<Storage> tsrd_written_storage_;  // the buffer's storage and version as last
-  uint64_t tsrd_written_version_ = 0;             // written (held: its address is not reused)
+  uint64_t tsrd_written_version_ = 0;              // written (held: its address is not reused)
   std::shared_ptr<GcBlock> gc1_, gc2_;
   std::shared_ptr<SaBlock> sa_;
   TsrdSampler tsrd_;

@@ -189,6 +189,20 @@ class Backend {
   virtual void spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
                                     Tensor& grad_d) = 0;
 
+  // STAA-LIF's membrane from per-(sample, channel) coefficients, one pass:
+  //   out[r, i] = gain[r] x[r, i] + leak[r] h[r, i] + bias[r]      (h undefined: 0)
+  // x, h, out: [rows, inner] (rows = B * C), gain, leak, bias: [rows]
+  virtual void membrane_update(const Tensor& x, const Tensor& h, const Tensor& gain,
+                               const Tensor& leak, const Tensor& bias, Tensor& out) = 0;
+  // With g = grad_out: grad_x = gain g, grad_h = leak g, and per row grad_gain = sum_i g x,
+  // grad_leak = sum_i g h, grad_bias = sum_i g (each in a fixed order). Any grad may be undefined
+  // (not wanted); x and h are read only for grad_gain and grad_leak, and may be undefined
+  // otherwise (h undefined: grad_leak is not written). Shapes as membrane_update.
+  virtual void membrane_update_backward(const Tensor& x, const Tensor& h, const Tensor& gain,
+                                        const Tensor& leak, const Tensor& grad_out, Tensor& grad_x,
+                                        Tensor& grad_h, Tensor& grad_gain, Tensor& grad_leak,
+                                        Tensor& grad_bias) = 0;
+
   // ---- matmul ---------------------------------------------------------------------------------
   // c[b] = alpha * op(a[b]) * op(b[b]) + beta * c[b] for b < p.batch.
   // a: [batch, m, k] or [batch, k, m] (trans_a), b: [batch, k, n] or [batch, n, k] (trans_b),

@@ -23,6 +23,20 @@ TEST(Autograd, AccumulatesWhenATensorFeedsSeveralOps) {
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(g[i], 2 * xs[i] + std::exp(xs[i]) + 1, 1e-12);
 }
 
+// backward() adds a slice's gradient into rows of its input's gradient in place: overlapping
+// and repeated slices, of a leaf and of a computed tensor, mixed with whole-tensor uses, and a
+// slice whose gradient is shared with another input (x + x).
+TEST(Autograd, SlicesAddIntoTheRowsOfTheGradient) {
+  Tensor x = leaf({1, 2, 3, 4, 5, 6, 7, 8}, {4, 2});
+  const Tensor y = x * 2.0;  // not a leaf
+  const Tensor a = slice(x, 0, 2), b = slice(x, 1, 4), c = slice(y, 2, 3), d = slice(y, 2, 4);
+  backward(sum(a * 3.0) + sum(b) + sum(b) + sum(c + c) + sum(d * d) + sum(x * 0.5));
+  // d/dx: a -> 3 on rows 0-1; b twice -> 2 on rows 1-3; c + c -> 2 * 2 on row 2;
+  // d * d -> 2 y * 2 = 8 x on rows 2-3; x * 0.5 -> 0.5 everywhere.
+  const std::vector<double> want{3.5, 3.5, 5.5, 5.5, 6.5 + 40, 6.5 + 48, 2.5 + 56, 2.5 + 64};
+  EXPECT_EQ(x.grad().to_vector(), want);
+}
+
 TEST(Autograd, LeafGradsAccumulateAcrossBackwardCalls) {
   Tensor x = leaf({1.0, 2.0}, {2});
   backward(sum(x * 3.0));

@@ -1,5 +1,6 @@
 // The fused multi-step LIF op: forward and BPTT backward (tensor/ops/neuron.h), and the reset of
-// one step (spike_reset, for neurons that build V from other ops: STAA-LIF). Layer: autograd.
+// one step (spike_reset, for neurons that build V from other ops: STAA-LIF), and STAA-LIF's
+// membrane from per-(sample, channel) coefficients (membrane_update). Layer: autograd.
 // The LIF node saves the membrane V[t] before each reset (x too when the gain needs a gradient);
 // the backend's backward replays S[t] and H[t-1] from V and runs the recurrence of backend.h in
 // reverse. Derivation: autograd/README.md, "Multi-step LIF".
@@ -51,6 +52,49 @@ Tensor spike_reset(const Tensor& d, const LifParams& p) {
             {"surrogate", static_cast<int64_t>(p.surrogate.kind)}});
   }
   return h;
+}
+
+// out = gain x + leak h + bias per (b, c), one pass each way. With g = dL/dout, per (b, c) over
+// the trailing elements i: dx = gain g, dh = leak g, dgain = sum_i g x, dleak = sum_i g h,
+// dbias = sum_i g. Saves x only when gain needs a gradient, h only when leak does.
+Tensor membrane_update(const Tensor& x, const Tensor& h, const Tensor& gain, const Tensor& leak,
+                       const Tensor& bias) {
+  const char* op = "membrane_update";
+  detail::check_float_input(op, x, "x");
+  STAA_CHECK(x.ndim() >= 2, op, ": expected x of shape [B, C, ...], got ", x.shape());
+  const Shape rows{x.shape()[0], x.shape()[1]};
+  for (const Tensor* c : {&gain, &leak, &bias}) {
+    detail::check_float_input(op, *c, "a coefficient");
+    check_same_device(op, x, *c);
+    check_same_dtype(op, x, *c);
+    STAA_CHECK(c->shape() == rows, op, ": expected coefficients of shape ", rows,
+               " for x of shape ", x.shape(), ", got ", c->shape());
+  }
+  if (h.defined()) {
+    check_same_device(op, x, h);
+    check_same_dtype(op, x, h);
+    STAA_CHECK(h.shape() == x.shape(), op, ": h has shape ", h.shape(), ", x ", x.shape());
+  }
+  Tensor out = detail::empty_like(x);
+  backend_of(x).membrane_update(x, h, gain, leak, bias, out);
+  if (needs_record({&x, &h, &gain, &leak, &bias})) {
+    record(OpId::membrane_update, {x, h, gain, leak, bias}, out,
+           {gain.detach(), leak.detach(), gain.requires_grad() ? x.detach() : Tensor(),
+            leak.requires_grad() && h.defined() ? h.detach() : Tensor()},
+           [](const BackwardContext& ctx, const Tensor& g, std::vector<Tensor>& gi) {
+             const Tensor &a = ctx.saved(0), &m = ctx.saved(1);
+             auto wanted = [&](size_t input, const Tensor& like) {
+               return ctx.needs_grad(input) ? detail::empty_like(like) : Tensor();
+             };
+             Tensor gx = wanted(0, g), gh = wanted(1, g);
+             Tensor ga = wanted(2, a), gm = ctx.saved(3).defined() ? wanted(3, m) : Tensor();
+             Tensor gk = wanted(4, a);
+             backend_of(g).membrane_update_backward(ctx.saved(2), ctx.saved(3), a, m, g, gx, gh, ga,
+                                                    gm, gk);
+             gi = {gx, gh, ga, gm, gk};
+           });
+  }
+  return out;
 }
 
 Tensor lif(const Tensor& x, const Tensor& leak, const Tensor& gain, const LifParams& params) {

@@ -62,6 +62,7 @@ Tensor slice(const Tensor& x, int64_t start, int64_t end) {
              gi[0] = gx;
            },
            {{"start", start}, {"end", end}});
+    Tape::current().mark_rows_slice(start);  // backward() adds g into the rows in place
   }
   return out;
 }
@@ -141,6 +142,11 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
                if (!ctx.needs_grad(i)) continue;
                const Shape& s = ctx.input_shape(i);
                const int64_t cols = s[d] * l.inner;
+               if (l.outer == 1) {  // blocks of whole rows (dim 0): views of g, no copy
+                 const int64_t row = offsets[i] / l.inner;
+                 gi[i] = g.view_rows(row, row + s[0]);
+                 continue;
+               }
                Tensor gx = empty_as(s, g);
                backend_of(g).copy_block(g, out_cols, offsets[i], gx, cols, 0, l.outer, cols);
                gi[i] = gx;

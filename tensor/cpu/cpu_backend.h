@@ -90,6 +90,12 @@ class CpuBackend final : public Backend {
   void spike_reset(const Tensor& d, const LifParams& p, Tensor& h) override;
   void spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
                             Tensor& grad_d) override;
+  void membrane_update(const Tensor& x, const Tensor& h, const Tensor& gain, const Tensor& leak,
+                       const Tensor& bias, Tensor& out) override;
+  void membrane_update_backward(const Tensor& x, const Tensor& h, const Tensor& gain,
+                                const Tensor& leak, const Tensor& grad_out, Tensor& grad_x,
+                                Tensor& grad_h, Tensor& grad_gain, Tensor& grad_leak,
+                                Tensor& grad_bias) override;
 
   void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;
 

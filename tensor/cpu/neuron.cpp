@@ -56,10 +56,11 @@ inline T reset(T v, T s, const StepParams<T>& q) {
 }
 
 // The surrogate and the mode are template arguments: the inner loops then have no branches on
-// them and vectorise. x, spikes, membrane: the item's run at step 0; step stride `stride`.
+// them and vectorise (q by value: a reference could alias the stores, which stops that).
+// x, spikes, membrane: the item's run at step 0; step stride `stride`.
 template <typename T, SurrogateKind K, bool Primitive, bool Store>
 void lif_forward_item(const T* x, T* spikes, T* membrane, int64_t count, int64_t steps,
-                      int64_t stride, const StepParams<T>& q) {
+                      int64_t stride, const StepParams<T> q) {
   T h[kRun];
   std::fill(h, h + count, T(0));
   for (int64_t t = 0; t < steps; ++t) {
@@ -84,7 +85,7 @@ struct GradSums {
 // (x is read only with gain); they accumulate per neuron, then once over the run in double.
 template <typename T, SurrogateKind K, bool Primitive, bool Sums>
 GradSums lif_backward_item(const T* x, const T* membrane, const T* grad_spikes, T* grad_x,
-                           int64_t count, int64_t steps, int64_t stride, const StepParams<T>& q) {
+                           int64_t count, int64_t steps, int64_t stride, const StepParams<T> q) {
   T grad_h[kRun], leak[kRun], gain[kRun];
   std::fill(grad_h, grad_h + count, T(0));
   if (Sums) std::fill(leak, leak + count, T(0)), std::fill(gain, gain + count, T(0));
@@ -93,6 +94,11 @@ GradSums lif_backward_item(const T* x, const T* membrane, const T* grad_spikes, 
     const T* vt = membrane + t * stride;
     const T* gs = grad_spikes + t * stride;
     T* gx = grad_x + t * stride;
+    // Selects over always-valid rows instead of branches, so the loop vectorises: H[t-1] = 0 at
+    // t = 0 (its row is then step 0's, unused), and x's row when x is given.
+    const bool first = t == 0, with_x = x != nullptr;
+    const T* vp = first ? vt : vt - stride;
+    const T* xt = with_x ? x + t * stride : vt;
     for (int64_t i = 0; i < count; ++i) {
       const T v = vt[i];
       const T s = spike_forward(v - q.threshold, K, q.alpha, Primitive);
@@ -103,13 +109,9 @@ GradSums lif_backward_item(const T* x, const T* membrane, const T* grad_spikes, 
       gx[i] = q.n * gv;
       grad_h[i] = q.m * gv;
       if (Sums) {
-        T h_prev = T(0);  // H[-1] = 0
-        if (t > 0) {
-          const T vp = vt[i - stride];
-          h_prev = reset(vp, spike_forward(vp - q.threshold, K, q.alpha, Primitive), q);
-        }
-        leak[i] += gv * (h_prev - q.v_reset);
-        if (x) gain[i] += gv * x[t * stride + i];
+        const T h_prev = reset(vp[i], spike_forward(vp[i] - q.threshold, K, q.alpha, Primitive), q);
+        leak[i] += gv * ((first ? T(0) : h_prev) - q.v_reset);
+        gain[i] += with_x ? gv * xt[i] : T(0);
       }
     }
   }
@@ -219,17 +221,28 @@ void CpuBackend::lif_backward(const Tensor& x, const Tensor& membrane, const Ten
 
 namespace {
 
-// The surrogate and the mode are template arguments, so the loops vectorise. d, g, out: [n]
+// One range: the surrogate and the mode are template arguments and q a local copy, so the loops
+// have no branches and vectorise. d, g, out: [n]
 template <typename T, SurrogateKind K, bool Primitive>
-void spike_reset_loop(const T* d, const T* g, T* out, int64_t n, ResetScalars<T> q) {
+void spike_reset_range(const T* d, const T* g, T* out, int64_t n, ResetScalars<T> q) {
   q.kind = K;
   q.primitive = Primitive;
   if (g == nullptr) {
-#pragma omp parallel for simd if (n > kParallelGrain)
     for (int64_t i = 0; i < n; ++i) out[i] = spike_reset_forward(d[i], q);
   } else {
-#pragma omp parallel for simd if (n > kParallelGrain)
     for (int64_t i = 0; i < n; ++i) out[i] = spike_reset_grad(d[i], g[i], q);
+  }
+}
+
+// Ranges of kRun * 64 elements in parallel.
+template <typename T, SurrogateKind K, bool Primitive>
+void spike_reset_loop(const T* d, const T* g, T* out, int64_t n, ResetScalars<T> q) {
+  constexpr int64_t kRange = kRun * 64;
+  const int64_t ranges = (n + kRange - 1) / kRange;
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+  for (int64_t r = 0; r < ranges; ++r) {
+    const int64_t begin = r * kRange, count = std::min(kRange, n - begin);
+    spike_reset_range<T, K, Primitive>(d + begin, g ? g + begin : nullptr, out + begin, count, q);
   }
 }
 
@@ -255,6 +268,79 @@ void CpuBackend::spike_reset(const Tensor& d, const LifParams& p, Tensor& h) {
 void CpuBackend::spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
                                       Tensor& grad_d) {
   spike_reset_any(d, grad_h, p, grad_d);
+}
+
+}  // namespace staa::cpu
+
+// ---- STAA-LIF's membrane from per-row coefficients (membrane_update) ----------------------------
+
+namespace staa::cpu {
+
+void CpuBackend::membrane_update(const Tensor& x, const Tensor& h, const Tensor& gain,
+                                 const Tensor& leak, const Tensor& bias, Tensor& out) {
+  dispatch_float(x.dtype(), "membrane_update", [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t rows = gain.numel(), inner = rows == 0 ? 0 : x.numel() / rows;
+    const T *xs = x.data<T>(), *hs = data_or_null<T>(h);
+    const T *a = gain.data<T>(), *m = leak.data<T>(), *k = bias.data<T>();
+    T* o = out.data<T>();
+#pragma omp parallel for schedule(static) if (x.numel() > kParallelGrain)
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* xr = xs + r * inner;
+      T* orow = o + r * inner;
+      if (hs) {
+        const T* hr = hs + r * inner;
+        for (int64_t i = 0; i < inner; ++i) orow[i] = a[r] * xr[i] + m[r] * hr[i] + k[r];
+      } else {
+        for (int64_t i = 0; i < inner; ++i) orow[i] = a[r] * xr[i] + k[r];
+      }
+    }
+  });
+}
+
+namespace {
+
+// sum_i a[i] b[i] (b null: sum_i a[i]) in 8 interleaved partial sums, so the loop vectorises;
+// the rows are short (H * W <= 1024), the order fixed.
+template <typename T>
+T row_sum(const T* a, const T* b, int64_t n) {
+  T part[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) part[l] += b ? a[i + l] * b[i + l] : a[i + l];
+  T sum = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+  for (; i < n; ++i) sum += b ? a[i] * b[i] : a[i];
+  return sum;
+}
+
+}  // namespace
+
+void CpuBackend::membrane_update_backward(const Tensor& x, const Tensor& h, const Tensor& gain,
+                                          const Tensor& leak, const Tensor& grad_out,
+                                          Tensor& grad_x, Tensor& grad_h, Tensor& grad_gain,
+                                          Tensor& grad_leak, Tensor& grad_bias) {
+  dispatch_float(x.dtype(), "membrane_update backward", [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t rows = gain.numel(), inner = rows == 0 ? 0 : grad_out.numel() / rows;
+    const T *xs = data_or_null<T>(x), *hs = data_or_null<T>(h), *gs = grad_out.data<T>();
+    const T *a = gain.data<T>(), *m = leak.data<T>();
+    T *gx = mutable_or_null<T>(grad_x), *gh = mutable_or_null<T>(grad_h);
+    T* ga = xs ? mutable_or_null<T>(grad_gain) : nullptr;
+    T* gm = hs ? mutable_or_null<T>(grad_leak) : nullptr;
+    T* gk = mutable_or_null<T>(grad_bias);
+#pragma omp parallel for schedule(static) if (grad_out.numel() > kParallelGrain)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t at = r * inner;
+      const T* g = gs + at;
+      if (gx)
+        for (int64_t i = 0; i < inner; ++i) gx[at + i] = a[r] * g[i];
+      if (gh)
+        for (int64_t i = 0; i < inner; ++i) gh[at + i] = m[r] * g[i];
+      if (ga) ga[r] = row_sum(g, xs + at, inner);
+      if (gm) gm[r] = row_sum(g, hs + at, inner);
+      if (gk) gk[r] = row_sum<T>(g, nullptr, inner);
+    }
+  });
 }
 
 }  // namespace staa::cpu

@@ -1,10 +1,10 @@
 // CudaBackend: the Backend on an NVIDIA GPU. Layer: tensor/cuda, the only folder that includes
 // CUDA headers. Built when STAA_CUDA is on. Every call works on the calling thread's current GPU,
 // which backend_for(device) has made the tensors' own; everything goes on its default stream.
-// Here: copies (host <-> device through tensor/cuda/memory.cu's pinned staging), fills, Philox random fills (the same numbers as the CPU), every
-// elementwise op from the shared functors (broadcasting included), where, and GEMM by cuBLAS; the
-// other families forward to their files (tensor/cuda/kernels.h). Every call into CUDA, cuBLAS
-// and cuDNN is checked.
+// Here: copies (host <-> device through tensor/cuda/memory.cu's pinned staging), fills, Philox
+// random fills (the same numbers as the CPU), every elementwise op from the shared functors
+// (broadcasting included), where, and GEMM by cuBLAS; the other families forward to their files
+// (tensor/cuda/kernels.h). Every call into CUDA, cuBLAS and cuDNN is checked.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -182,11 +182,10 @@ class CudaBackend final : public Backend {
                                       cudaStreamLegacy));
       return;
     }
-    STAA_CUDA_CHECK(cudaMemcpy2DAsync(static_cast<char*>(dst.raw_data()) + dst_col * es,
-                                      dst_ld * es,
-                                      static_cast<const char*>(src.raw_data()) + src_col * es,
-                                      src_ld * es, cols * es, rows, cudaMemcpyDeviceToDevice,
-                                      cudaStreamLegacy));
+    STAA_CUDA_CHECK(
+        cudaMemcpy2DAsync(static_cast<char*>(dst.raw_data()) + dst_col * es, dst_ld * es,
+                          static_cast<const char*>(src.raw_data()) + src_col * es, src_ld * es,
+                          cols * es, rows, cudaMemcpyDeviceToDevice, cudaStreamLegacy));
   }
 
   void fill(Tensor& out, double value) override { fill_range(out, value, 0.0); }
@@ -271,8 +270,7 @@ class CudaBackend final : public Backend {
   void avg_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y) override {
     cuda::avg_pool2d(x, g, y);
   }
-  void avg_pool2d_backward(const Tensor& grad_y, const Pool2dGeometry& g,
-                           Tensor& grad_x) override {
+  void avg_pool2d_backward(const Tensor& grad_y, const Pool2dGeometry& g, Tensor& grad_x) override {
     cuda::avg_pool2d_backward(grad_y, g, grad_x);
   }
   void max_pool2d(const Tensor& x, const Pool2dGeometry& g, Tensor& y, Tensor& index) override {
@@ -332,6 +330,17 @@ class CudaBackend final : public Backend {
   void spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
                             Tensor& grad_d) override {
     cuda::spike_reset_backward(d, grad_h, p, grad_d);
+  }
+  void membrane_update(const Tensor& x, const Tensor& h, const Tensor& gain, const Tensor& leak,
+                       const Tensor& bias, Tensor& out) override {
+    cuda::membrane_update(x, h, gain, leak, bias, out);
+  }
+  void membrane_update_backward(const Tensor& x, const Tensor& h, const Tensor& gain,
+                                const Tensor& leak, const Tensor& grad_out, Tensor& grad_x,
+                                Tensor& grad_h, Tensor& grad_gain, Tensor& grad_leak,
+                                Tensor& grad_bias) override {
+    cuda::membrane_update_backward(x, h, gain, leak, grad_out, grad_x, grad_h, grad_gain, grad_leak,
+                                   grad_bias);
   }
 
   void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;

@@ -220,8 +220,7 @@ void launch_spike_reset(const Tensor& d, const Tensor& grad_h, const LifParams& 
     using T = decltype(tag);
     const int64_t blocks = std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t{1} << 20);
     spike_reset_kernel<T><<<static_cast<int>(blocks), kThreads>>>(
-        d.data<T>(), data_or_null<T>(grad_h), out.data<T>(), n,
-        reset_scalars<T>(p));
+        d.data<T>(), data_or_null<T>(grad_h), out.data<T>(), n, reset_scalars<T>(p));
   });
   STAA_CUDA_CHECK(cudaGetLastError());
 }
@@ -235,6 +234,89 @@ void spike_reset(const Tensor& d, const LifParams& p, Tensor& h) {
 void spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
                           Tensor& grad_d) {
   launch_spike_reset(d, grad_h, p, grad_d);
+}
+
+// ---- STAA-LIF's membrane from per-row coefficients (membrane_update) ----------------------------
+
+namespace {
+
+// out[r, i] = gain[r] x[r, i] + leak[r] h[r, i] + bias[r]; h null: 0. x, h, out: [rows, inner]
+template <typename T>
+__global__ void membrane_update_kernel(const T* x, const T* h, const T* gain, const T* leak,
+                                       const T* bias, T* out, int64_t n, int64_t inner) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += stride) {
+    const int64_t r = i / inner;
+    out[i] = gain[r] * x[i] + (h ? leak[r] * h[i] : T(0)) + bias[r];
+  }
+}
+
+// One block per row: grad_x, grad_h elementwise; the three row sums by a block reduction in
+// double (a fixed order: deterministic). Null pointers: not wanted.
+template <typename T>
+__global__ void membrane_update_backward_kernel(const T* x, const T* h, const T* gain,
+                                                const T* leak, const T* g, T* gx, T* gh, T* ga,
+                                                T* gm, T* gk, int64_t rows, int64_t inner) {
+  using BlockReduce = cub::BlockReduce<double, kThreads>;
+  __shared__ typename BlockReduce::TempStorage temp;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    double sum_gx = 0, sum_gh = 0, sum_g = 0;
+    for (int64_t i = r * inner + threadIdx.x; i < (r + 1) * inner; i += blockDim.x) {
+      const T gi = g[i];
+      if (gx) gx[i] = gain[r] * gi;
+      if (gh) gh[i] = leak[r] * gi;
+      if (x) sum_gx += static_cast<double>(gi) * static_cast<double>(x[i]);
+      if (h) sum_gh += static_cast<double>(gi) * static_cast<double>(h[i]);
+      sum_g += static_cast<double>(gi);
+    }
+    const double total_gx = BlockReduce(temp).Sum(sum_gx);
+    __syncthreads();
+    const double total_gh = BlockReduce(temp).Sum(sum_gh);
+    __syncthreads();
+    const double total_g = BlockReduce(temp).Sum(sum_g);
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      if (ga) ga[r] = static_cast<T>(total_gx);
+      if (gm) gm[r] = static_cast<T>(total_gh);
+      if (gk) gk[r] = static_cast<T>(total_g);
+    }
+  }
+}
+
+}  // namespace
+
+void membrane_update(const Tensor& x, const Tensor& h, const Tensor& gain, const Tensor& leak,
+                     const Tensor& bias, Tensor& out) {
+  const int64_t n = x.numel(), rows = gain.numel();
+  if (n == 0 || rows == 0) return;
+  dispatch_float(x.dtype(), "membrane_update", [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t blocks = std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t{1} << 20);
+    membrane_update_kernel<T><<<static_cast<int>(blocks), kThreads>>>(
+        x.data<T>(), data_or_null<T>(h), gain.data<T>(), leak.data<T>(), bias.data<T>(),
+        out.data<T>(), n, n / rows);
+  });
+  STAA_CUDA_CHECK(cudaGetLastError());
+}
+
+void membrane_update_backward(const Tensor& x, const Tensor& h, const Tensor& gain,
+                              const Tensor& leak, const Tensor& grad_out, Tensor& grad_x,
+                              Tensor& grad_h, Tensor& grad_gain, Tensor& grad_leak,
+                              Tensor& grad_bias) {
+  const int64_t n = grad_out.numel(), rows = gain.numel();
+  if (n == 0 || rows == 0) return;
+  dispatch_float(grad_out.dtype(), "membrane_update backward", [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t blocks = std::min<int64_t>(rows, int64_t{1} << 16);
+    membrane_update_backward_kernel<T><<<static_cast<int>(blocks), kThreads>>>(
+        data_or_null<T>(x), data_or_null<T>(h), gain.data<T>(), leak.data<T>(), grad_out.data<T>(),
+        mutable_or_null<T>(grad_x), mutable_or_null<T>(grad_h),
+        x.defined() ? mutable_or_null<T>(grad_gain) : nullptr,
+        h.defined() ? mutable_or_null<T>(grad_leak) : nullptr, mutable_or_null<T>(grad_bias), rows,
+        n / rows);
+  });
+  STAA_CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace staa::cuda

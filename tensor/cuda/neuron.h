@@ -18,4 +18,12 @@ void spike_reset(const Tensor& d, const LifParams& p, Tensor& h);
 void spike_reset_backward(const Tensor& d, const Tensor& grad_h, const LifParams& p,
                           Tensor& grad_d);
 
+// STAA-LIF's membrane from per-row coefficients and its backward (Backend::membrane_update*).
+void membrane_update(const Tensor& x, const Tensor& h, const Tensor& gain, const Tensor& leak,
+                     const Tensor& bias, Tensor& out);
+void membrane_update_backward(const Tensor& x, const Tensor& h, const Tensor& gain,
+                              const Tensor& leak, const Tensor& grad_out, Tensor& grad_x,
+                              Tensor& grad_h, Tensor& grad_gain, Tensor& grad_leak,
+                              Tensor& grad_bias);
+
 }  // namespace staa::cuda

@@ -58,7 +58,8 @@ STAA_HOST_DEVICE inline T spike_grad(T x, SurrogateKind kind, T alpha) {
   const T pi = T(3.14159265358979323846);
   switch (kind) {
     case SurrogateKind::kRectangular:
-      return (x < alpha / T(2) && x > -alpha / T(2)) ? T(1) / alpha : T(0);
+      // No branch (`&`, and the division outside the condition), so CPU loops vectorise.
+      return T((x < alpha / T(2)) & (x > -alpha / T(2))) * (T(1) / alpha);
     case SurrogateKind::kSigmoid: {
       const T s = T(1) / (T(1) + std::exp(-alpha * x));
       return alpha * s * (T(1) - s);

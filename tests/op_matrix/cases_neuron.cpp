@@ -1,7 +1,8 @@
-// Op cases of the spiking neurons: the three surrogate spike ops and the fused multi-step LIF,
-// with plain double references written from the formulas of the spec (§1), step by step. Layer:
-// tests. Gradient checks run in "primitive" mode (the forward is the surrogate's smooth
-// primitive), where finite differences of the forward must equal the surrogate backward.
+// Op cases of the spiking neurons: the three surrogate spike ops, the fused multi-step LIF, one
+// step's reset and STAA-LIF's membrane update, with plain double references written from the
+// formulas of the spec (§1, §2), step by step. Layer: tests. Gradient checks run in "primitive"
+// mode (the forward is the surrogate's smooth primitive), where finite differences of the forward
+// must equal the surrogate backward.
 #include <cmath>
 
 #include "op_matrix/op_cases.h"
@@ -87,12 +88,40 @@ void add_spike_reset(std::vector<OpCase>& t, const std::string& label, const Lif
                [p](const Refs& r) {
                  return ref::map(r[0], [p](double d) {
                    const double v = d + p.threshold;
-                   const double s = ref_spike(d, p.surrogate.kind, p.surrogate.alpha,
-                                              p.surrogate.primitive);
+                   const double s =
+                       ref_spike(d, p.surrogate.kind, p.surrogate.alpha, p.surrogate.primitive);
                    return p.soft_reset ? v - p.threshold * s : v * (1 - s) + p.v_reset * s;
                  });
                },
                p.surrogate.primitive});
+}
+
+// out = gain x + leak h + bias per (b, c) of x: [B, C, rest...]; without h: gain x + bias.
+ref::Array ref_membrane(const Refs& r, bool with_h) {
+  const ref::Array &x = r[0], &gain = r[with_h ? 2 : 1], &leak = r[with_h ? 3 : 1];
+  const ref::Array& bias = r[with_h ? 4 : 2];
+  const int64_t rows = gain.numel(), inner = x.numel() / rows;
+  ref::Array out{x.shape, std::vector<double>(x.numel())};
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const int64_t row = i / inner;
+    out.v[i] = gain.v[row] * x.v[i] + (with_h ? leak.v[row] * r[1].v[i] : 0.0) + bias.v[row];
+  }
+  return out;
+}
+
+void add_membrane_update(std::vector<OpCase>& t) {
+  const Shape x{2, 3, 2, 5}, rows{2, 3};
+  t.push_back(
+      {"membrane_update",
+       "membrane_update",
+       {in(x, -1, 1), in(x, -1, 1), in(rows, 0.2, 1.5), in(rows, 0.2, 1.5), in(rows, -1, 1)},
+       [](const Inputs& v) { return membrane_update(v[0], v[1], v[2], v[3], v[4]); },
+       [](const Refs& r) { return ref_membrane(r, true); }});
+  t.push_back({"membrane_update",
+               "membrane_update_first_step",  // h undefined: 0
+               {in(Shape{3, 2, 7}, -1, 1), in(Shape{3, 2}, 0.2, 1.5), in(Shape{3, 2}, -1, 1)},
+               [](const Inputs& v) { return membrane_update(v[0], Tensor(), v[1], v[1], v[2]); },
+               [](const Refs& r) { return ref_membrane(r, false); }});
 }
 
 LifParams lif_params(SurrogateKind kind, bool soft, double v_reset = 0.0) {
@@ -131,6 +160,8 @@ void neuron_cases(std::vector<OpCase>& t) {
   add_spike_reset(t, "spike_reset_hard_step", step);
   // detach_reset and the surrogate gradient of the step: tests/test_snn.cpp, against the
   // composite V (1 - S).
+
+  add_membrane_update(t);
 }
 
 }  // namespace staa::test

@@ -44,10 +44,13 @@ const nn::Conv2d& conv(nn::Module& block, const char* name) {
 }
 
 // GC with conv2d for every 1x1 conv and a hand-written layer norm.
-Tensor gc_ref(nn::Module& gc, const Tensor& y) {
-  const int64_t B = y.shape()[0], C = y.shape()[1];
+Tensor gc_ref(nn::Module& gc, const Tensor& y, GcPool pool) {
+  const int64_t B = y.shape()[0], C = y.shape()[1], H = y.shape()[2], W = y.shape()[3];
   const nn::Conv2d &k = conv(gc, "conv_k"), &q = conv(gc, "conv_q"), &v = conv(gc, "conv_v");
-  const Tensor weights = sigmoid(conv2d(y, k.weight(), k.bias()));            // [B, 1, H, W]
+  const Tensor logits = conv2d(y, k.weight(), k.bias());  // [B, 1, H, W]
+  const Tensor weights = pool == GcPool::kSigmoid
+                             ? sigmoid(logits)
+                             : reshape(softmax(reshape(logits, {B, H * W}), 1), {B, 1, H, W});
   const Tensor context = sum(y * weights, {2, 3}, true);                      // [B, C, 1, 1]
   const Tensor wq = reshape(conv2d(context, q.weight(), q.bias()), {B, -1});  // [B, h]
   const Tensor mu = mean(wq, {1}, true);
@@ -64,10 +67,11 @@ Tensor sa_ref(nn::Module& sa, const Tensor& u, double alpha) {
   return u * sigmoid(conv2d(relu(conv2d(pooled, c1.weight(), c1.bias())), c2.weight(), c2.bias()));
 }
 
-// STAA-LIF of spec §2, step by step; drop_after_zero: TSRD drops every step t > 0 (beta = 1).
-// x: [T, B, C, H, W]
+// STAA-LIF of spec §2, step by step, every map built, with the modules the options turn on;
+// drop_after_zero: TSRD drops every step t > 0 (beta = 1, every sample). x: [T, B, C, H, W]
 Tensor staa_ref(StaaLif& n, const Tensor& x, bool drop_after_zero = false) {
   const NeuronOptions& o = n.options();
+  const StaaOptions& so = o.staa;
   const int64_t T = x.shape()[0], C = x.shape()[2];
   std::vector<int64_t> step(x.shape().begin() + 1, x.shape().end());
   const auto params = n.named_parameters();
@@ -76,24 +80,57 @@ Tensor staa_ref(StaaLif& n, const Tensor& x, bool drop_after_zero = false) {
       if (k == name) return v;
     return Tensor();
   };
-  const Tensor pos = param("pos");
+  auto channel = [](const Tensor& p) { return reshape(p, {1, p.numel(), 1, 1}); };
+  const Tensor pos = param("pos"), M = channel(param("M")), N = channel(param("N"));
   Tensor h = zeros(Shape(step), {kF64});
   std::vector<Tensor> out;
   for (int64_t t = 0; t < T; ++t) {
-    Tensor xt = reshape(slice(x, t, t + 1), step);
-    xt = xt + reshape(slice(pos, t, t + 1), {1, C, 1, 1});
+    const Tensor input = reshape(slice(x, t, t + 1), step);
+    const Tensor xt = so.pe ? input + reshape(slice(pos, t, t + 1), {1, C, 1, 1}) : input;
     Tensor v;
     if (drop_after_zero && t > 0) {
-      v = param("M") * h + param("N") * xt;
+      v = M * h + N * (so.tsrd_skips_pe ? input : xt);
     } else {
-      const Tensor u = gc_ref(*n.child("gc1"), xt) + gc_ref(*n.child("gc2"), h);
-      v = sa_ref(*n.child("sa"), u, o.staa.alpha);
+      Tensor u = M * h + N * xt;
+      if (so.gc) {
+        const Tensor g1 = gc_ref(*n.child("gc1"), xt, so.gc_pool);
+        const Tensor g2 = gc_ref(*n.child("gc2"), h, so.gc_pool);
+        u = so.mn_in_gc ? N * g1 + M * g2 : g1 + g2;
+      }
+      v = so.sa ? sa_ref(*n.child("sa"), u, so.alpha) : u;
     }
     const Tensor s = spike(v - o.threshold, o.surrogate);
     h = v * (1.0 - s);
     out.push_back(s);
   }
   return stack(out, 0);
+}
+
+// The loss sum(out * w) and the gradients of x and every parameter, from STAA-LIF or from the
+// reference (M or N without a gradient count as zeros).
+struct LossAndGrads {
+  double loss;
+  std::vector<std::vector<double>> grads;
+};
+LossAndGrads loss_and_grads(StaaLif& n, Tensor& x, const Tensor& w, bool reference,
+                            bool drop_after_zero = false) {
+  n.zero_grad();
+  x.set_grad(Tensor());
+  const Tensor loss = sum((reference ? staa_ref(n, x, drop_after_zero) : n.forward_time(x)) * w);
+  backward(loss);
+  LossAndGrads r{loss.item(), {x.grad().to_vector()}};
+  for (const Tensor& p : n.parameters())
+    r.grads.push_back(p.grad().defined() ? p.grad().to_vector()
+                                         : std::vector<double>(p.numel(), 0.0));
+  return r;
+}
+
+void expect_equal(const LossAndGrads& got, const LossAndGrads& want, const std::string& what) {
+  EXPECT_NEAR(got.loss, want.loss, 1e-12) << what;
+  for (size_t i = 0; i < got.grads.size(); ++i)
+    for (size_t j = 0; j < got.grads[i].size(); ++j)
+      ASSERT_NEAR(got.grads[i][j], want.grads[i][j], 1e-10)
+          << what << ": leaf " << i << " (0: x) element " << j;
 }
 
 TEST(StaaLif, BpttEqualsTheUnrolledReferenceAndFiniteDifferences) {
@@ -137,6 +174,61 @@ TEST(StaaLif, BpttEqualsTheUnrolledReferenceAndFiniteDifferences) {
       const double fd = (up - down) / (2 * h);
       ASSERT_LE(std::abs(grads[0][i][j] - fd), 1e-5 + 1e-3 * std::abs(fd))
           << "leaf " << i << " element " << j << ": autograd " << grads[0][i][j] << ", fd " << fd;
+    }
+  }
+}
+
+// Every other module combination, GC pooling and M / N placement, against the reference.
+TEST(StaaLif, ModuleVariantsEqualTheUnrolledReference) {
+  struct Variant {
+    const char* name;
+    bool gc, pe, sa, mn_in_gc, per_channel;
+    GcPool pool;
+  };
+  const Variant variants[] = {
+      {"mn_in_gc, softmax, per-channel", true, true, true, true, true, GcPool::kSoftmax},
+      {"SA without GC", false, true, true, false, true, GcPool::kSigmoid},
+      {"GC without SA or PE", true, false, false, false, false, GcPool::kSigmoid},
+      {"GC and SA without PE, mn_in_gc", true, false, true, true, false, GcPool::kSigmoid},
+  };
+  for (const Variant& v : variants) {
+    NeuronOptions o = staa_options(3);
+    o.staa.gc = v.gc;
+    o.staa.pe = v.pe;
+    o.staa.sa = v.sa;
+    o.staa.mn_in_gc = v.mn_in_gc;
+    o.staa.gc_pool = v.pool;
+    o.per_channel = v.per_channel;
+    StaaLif n(4, o);
+    randomise(n, 11);
+    Generator gen(12);
+    Tensor x = uniform({3, 2, 4, 3, 3}, -0.5, 2.5, gen, {kF64});
+    const Tensor w = uniform({3, 2, 4, 3, 3}, -1, 1, gen, {kF64});
+    x.set_requires_grad(true);
+    expect_equal(loss_and_grads(n, x, w, false), loss_and_grads(n, x, w, true), v.name);
+  }
+}
+
+// TSRD with beta = 1 drops every step after t = 0 for the whole batch or for every sample; the
+// drop may skip PE. Outputs and gradients equal the reference's plain steps.
+TEST(StaaLif, DroppedStepsEqualTheReferenceInBothGranularities) {
+  for (TsrdGranularity g : {TsrdGranularity::kBatch, TsrdGranularity::kSample}) {
+    for (bool skips_pe : {false, true}) {
+      NeuronOptions o = staa_options(3);
+      o.staa.tsrd = true;
+      o.staa.beta = 1.0;
+      o.staa.tsrd_granularity = g;
+      o.staa.tsrd_skips_pe = skips_pe;
+      o.per_channel = true;
+      StaaLif n(4, o);
+      randomise(n, 13);
+      Generator gen(14);
+      Tensor x = uniform({3, 2, 4, 3, 3}, -0.5, 2.5, gen, {kF64});
+      const Tensor w = uniform({3, 2, 4, 3, 3}, -1, 1, gen, {kF64});
+      x.set_requires_grad(true);
+      const std::string what = std::string(g == TsrdGranularity::kBatch ? "batch" : "sample") +
+                               (skips_pe ? ", skips PE" : "");
+      expect_equal(loss_and_grads(n, x, w, false), loss_and_grads(n, x, w, true, true), what);
     }
   }
 }

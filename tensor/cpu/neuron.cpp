@@ -319,7 +319,7 @@ void CpuBackend::membrane_update_backward(const Tensor& x, const Tensor& h, cons
                                           const Tensor& leak, const Tensor& grad_out,
                                           Tensor& grad_x, Tensor& grad_h, Tensor& grad_gain,
                                           Tensor& grad_leak, Tensor& grad_bias) {
-  dispatch_float(x.dtype(), "membrane_update backward", [&](auto tag) {
+  dispatch_float(grad_out.dtype(), "membrane_update backward", [&](auto tag) {
     using T = decltype(tag);
     const int64_t rows = gain.numel(), inner = rows == 0 ? 0 : grad_out.numel() / rows;
     const T *xs = data_or_null<T>(x), *hs = data_or_null<T>(h), *gs = grad_out.data<T>();

@@ -118,6 +118,12 @@ void add_membrane_update(std::vector<OpCase>& t) {
        [](const Inputs& v) { return membrane_update(v[0], v[1], v[2], v[3], v[4]); },
        [](const Refs& r) { return ref_membrane(r, true); }});
   t.push_back({"membrane_update",
+               "membrane_update_fixed_gain_and_leak",  // x and h are not saved
+               {in(x, -1, 1), in(x, -1, 1), buffer_in(rows, 0.2, 1.5), buffer_in(rows, 0.2, 1.5),
+                in(rows, -1, 1)},
+               [](const Inputs& v) { return membrane_update(v[0], v[1], v[2], v[3], v[4]); },
+               [](const Refs& r) { return ref_membrane(r, true); }});
+  t.push_back({"membrane_update",
                "membrane_update_first_step",  // h undefined: 0
                {in(Shape{3, 2, 7}, -1, 1), in(Shape{3, 2}, 0.2, 1.5), in(Shape{3, 2}, -1, 1)},
                [](const Inputs& v) { return membrane_update(v[0], Tensor(), v[1], v[1], v[2]); },

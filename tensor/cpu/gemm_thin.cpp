@@ -92,9 +92,12 @@ void weighted_rows(const T* rows, int64_t ld, int64_t len, int64_t count, const 
         const T* row = rows + p * ld + j0;
         for (int64_t j = 0; j < width; ++j) sum[j] += vp * row[j];
       }
-      for (int64_t j = 0; j < width; ++j) {
-        T& o = out[(j0 + j) * out_stride];
-        o = combine(sum[j], alpha, beta, o);
+      T* o = out + j0 * out_stride;
+      if (beta == T(0)) {
+        for (int64_t j = 0; j < width; ++j) o[j * out_stride] = alpha * sum[j];
+      } else {
+        for (int64_t j = 0; j < width; ++j)
+          o[j * out_stride] = alpha * sum[j] + beta * o[j * out_stride];
       }
     }
   });
@@ -113,7 +116,11 @@ void gemm_thin(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
       for (int64_t i = begin; i < end; ++i) {
         const T ai = alpha * a[i * a_stride];
         T* row = c + i * ldc;
-        for (int64_t j = 0; j < n; ++j) row[j] = combine(bj[j], ai, beta, row[j]);
+        if (beta == T(0)) {  // two loops: a select on beta inside would stop vectorisation
+          for (int64_t j = 0; j < n; ++j) row[j] = ai * bj[j];
+        } else {
+          for (int64_t j = 0; j < n; ++j) row[j] = ai * bj[j] + beta * row[j];
+        }
       }
     });
   } else if (n == 1) {  // C[:, 0] = op(A) v, v = op(B)[:, 0] (a row of B when trans_b)

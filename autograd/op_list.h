@@ -40,7 +40,8 @@
   X(dropout, _)                \
   X(lif, _)                    \
   X(spike_reset, _)            \
-  X(membrane_update, _)
+  X(membrane_update, _)        \
+  X(gc_context, _)
 
 #define STAA_AUTOGRAD_OPS(X) STAA_UNARY_OPS(X) STAA_BINARY_OPS(X) STAA_STRUCTURAL_OPS(X)
 

@@ -46,20 +46,17 @@ void GcBlock::zero_output() {
 
 // y: [B, C, H, W]
 Tensor GcBlock::forward(const Tensor& y) {
-  return y + reshape(offset(y), {y.shape()[0], channels_, 1, 1});
+  const Tensor w_k = reshape(slice(context(y), 0, 1), {y.shape()[0], channels_});
+  return y + reshape(offset_from_context(w_k), {y.shape()[0], channels_, 1, 1});
 }
 
-// y: [B, C, H, W] -> W_v: [B, C]
-Tensor GcBlock::offset(const Tensor& y) {
+// y: [B, C, H, W] -> [2, B, C]: W_k[b, c] = sum_hw Y[b, c, hw] weights[b, hw] with the context
+// weights pool(conv_k(Y)) over the positions, and the channel means.
+Tensor GcBlock::context(const Tensor& y) {
   STAA_CHECK(y.ndim() == 4 && y.shape()[1] == channels_, "GCBlock: expected [B, ", channels_,
              ", H, W], got ", y.shape());
-  const int64_t B = y.shape()[0], C = channels_, HW = y.shape()[2] * y.shape()[3];
-  const Tensor y3 = reshape(y, {B, C, HW});
-  // Context weights over the positions: [B, 1, HW].
-  const Tensor logits = matmul(as_matrix(*conv_k_), y3) + conv_k_->bias();
-  const Tensor weights = pool_ == GcPool::kSigmoid ? sigmoid(logits) : softmax(logits, 2);
-  // W_k[b, c] = sum_hw Y[b, c, hw] weights[b, hw]: [B, C].
-  return offset_from_context(reshape(matmul(y3, weights, false, true), {B, C}));
+  return gc_context(y, reshape(conv_k_->weight(), {channels_}), conv_k_->bias(),
+                    pool_ == GcPool::kSoftmax);
 }
 
 Tensor GcBlock::offset_of_zeros(int64_t batch, TensorOptions options) {
@@ -175,10 +172,19 @@ StaaLif::Coefficients StaaLif::plain(int64_t batch, const Tensor& pe_t) const {
 StaaLif::Coefficients StaaLif::aggregate(const Tensor& x, const Tensor& h) {
   const int64_t B = x.shape()[0];
   const TensorOptions options{x.dtype(), x.device()};
+  auto row = [&](const Tensor& context, int64_t i) {  // [2, B, C] -> W_k or the means
+    return reshape(slice(context, i, i + 1), {B, channels_});
+  };
   Coefficients c;
+  Tensor mean_x, mean_h;  // channel means of X and H for SA: from the GC contexts when on
   if (gc1_) {
-    const Tensor from_input = gc1_->offset(x);  // GC1 first: its row comes first in tools/summary
-    const Tensor from_state = h.defined() ? gc2_->offset(h) : gc2_->offset_of_zeros(B, options);
+    const Tensor context_x = gc1_->context(x);  // GC1 first: its row comes first in tools/summary
+    const Tensor context_h = h.defined() ? gc2_->context(h) : Tensor();
+    mean_x = row(context_x, 1);
+    if (h.defined()) mean_h = row(context_h, 1);
+    const Tensor from_input = gc1_->offset_from_context(row(context_x, 0));
+    const Tensor from_state = h.defined() ? gc2_->offset_from_context(row(context_h, 0))
+                                          : gc2_->offset_of_zeros(B, options);
     if (nn::forward_observed()) {
       gc1_->report_call(x, x + reshape(from_input, {B, channels_, 1, 1}));
       const Tensor state = h.defined() ? h : zeros(x.shape(), options);
@@ -195,8 +201,10 @@ StaaLif::Coefficients StaaLif::aggregate(const Tensor& x, const Tensor& h) {
     c = plain(B, Tensor());
   }
   if (!sa_) return c;
-  Tensor pooled = c.gain * mean(x, {2, 3}) + c.bias;
-  if (h.defined()) pooled = pooled + c.leak * mean(h, {2, 3});
+  if (!mean_x.defined()) mean_x = mean(x, {2, 3});
+  if (h.defined() && !mean_h.defined()) mean_h = mean(h, {2, 3});
+  Tensor pooled = c.gain * mean_x + c.bias;
+  if (h.defined()) pooled = pooled + c.leak * mean_h;
   const Tensor gate = sa_->gate(pooled);
   if (nn::forward_observed()) {
     const Tensor u = membrane_update(x, h, c.gain, c.leak, c.bias);

@@ -20,8 +20,11 @@ class GcBlock : public nn::Module {
  public:
   GcBlock(int64_t channels, int64_t ratio, GcPool pool, Generator& gen);
   Tensor forward(const Tensor& y) override;
-  // W_v of a map y: [B, C, H, W] -> [B, C] (STAA-LIF adds it inside its membrane update).
-  Tensor offset(const Tensor& y);
+  // The pooled context W_k and the channel means of a map (gc_context): y: [B, C, H, W] ->
+  // [2, B, C]. STAA-LIF uses both: W_k for W_v, the means for SA's pooling.
+  Tensor context(const Tensor& y);
+  // W_v from the context W_k: [B, C] -> [B, C] (STAA-LIF adds it inside its membrane update).
+  Tensor offset_from_context(const Tensor& w_k);
   // W_v of an all-zero map (the state before the first step): its context W_k is 0.
   Tensor offset_of_zeros(int64_t batch, TensorOptions options);
   std::string type_name() const override { return "GCBlock"; }
@@ -31,7 +34,6 @@ class GcBlock : public nn::Module {
   void zero_output();
 
  private:
-  Tensor offset_from_context(const Tensor& w_k);  // W_k: [B, C] -> W_v: [B, C]
   int64_t channels_, hidden_;
   GcPool pool_;
   std::shared_ptr<nn::Conv2d> conv_k_, conv_q_, conv_v_;

@@ -1,8 +1,8 @@
 // Op cases of the spiking neurons: the three surrogate spike ops, the fused multi-step LIF, one
-// step's reset and STAA-LIF's membrane update, with plain double references written from the
-// formulas of the spec (§1, §2), step by step. Layer: tests. Gradient checks run in "primitive"
-// mode (the forward is the surrogate's smooth primitive), where finite differences of the forward
-// must equal the surrogate backward.
+// step's reset, STAA-LIF's membrane update and GC context, with plain double references written
+// from the formulas of the spec (§1, §2), step by step. Layer: tests. Gradient checks run in
+// "primitive" mode (the forward is the surrogate's smooth primitive), where finite differences
+// of the forward must equal the surrogate backward.
 #include <cmath>
 
 #include "op_matrix/op_cases.h"
@@ -130,6 +130,44 @@ void add_membrane_update(std::vector<OpCase>& t) {
                [](const Refs& r) { return ref_membrane(r, false); }});
 }
 
+// [2, B, C]: the weighted pool over the positions with weights pool(key . y + key_bias), then
+// the plain means. y: [B, C, H, W], key: [C], key_bias: [1]
+ref::Array ref_gc_context(const Refs& r, bool softmax_pool) {
+  const ref::Array &y = r[0], &key = r[1];
+  const int64_t B = y.shape[0], C = y.shape[1], n = y.numel() / (B * C);
+  ref::Array out{Shape{2, B, C}, std::vector<double>(2 * B * C)};
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<double> w(n);
+    double total = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      double z = r[2].v[0];
+      for (int64_t c = 0; c < C; ++c) z += key.v[c] * y.v[(b * C + c) * n + i];
+      w[i] = softmax_pool ? std::exp(z) : 1 / (1 + std::exp(-z));
+      total += w[i];
+    }
+    for (int64_t c = 0; c < C; ++c) {
+      double pooled = 0, sum = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double v = y.v[(b * C + c) * n + i];
+        pooled += v * (softmax_pool ? w[i] / total : w[i]);
+        sum += v;
+      }
+      out.v[b * C + c] = pooled;
+      out.v[(B + b) * C + c] = sum / n;
+    }
+  }
+  return out;
+}
+
+void add_gc_context(std::vector<OpCase>& t, bool softmax_pool) {
+  t.push_back(
+      {"gc_context",
+       softmax_pool ? "gc_context_softmax" : "gc_context_sigmoid",
+       {in(Shape{2, 3, 2, 3}, -1, 1), in(Shape{3}, -1, 1), in(Shape{1}, -0.5, 0.5)},
+       [softmax_pool](const Inputs& v) { return gc_context(v[0], v[1], v[2], softmax_pool); },
+       [softmax_pool](const Refs& r) { return ref_gc_context(r, softmax_pool); }});
+}
+
 LifParams lif_params(SurrogateKind kind, bool soft, double v_reset = 0.0) {
   LifParams p;
   p.soft_reset = soft;
@@ -168,6 +206,8 @@ void neuron_cases(std::vector<OpCase>& t) {
   // composite V (1 - S).
 
   add_membrane_update(t);
+  add_gc_context(t, false);
+  add_gc_context(t, true);
 }
 
 }  // namespace staa::test

@@ -209,11 +209,13 @@ Tensor spike_reset(const Tensor& d, const LifParams& params = {});
 Tensor membrane_update(const Tensor& x, const Tensor& h, const Tensor& gain, const Tensor& leak,
                        const Tensor& bias);
 
-// The GC block's context pooling (spec §2) and the plain mean of the same map, in one node:
-// weights = sigmoid (or softmax over H W) of key . y[:, :, i] + key_bias, then
-// out[0][b, c] = sum_i y[b, c, i] weights[b, i] (W_k) and out[1][b, c] = mean_i y[b, c, i] (SA's
-// pooling). y: [B, C, H, W], key: [C], key_bias: [1] -> [2, B, C]
-Tensor gc_context(const Tensor& y, const Tensor& key, const Tensor& key_bias, bool softmax_pool);
+// The GC block's context pooling (spec §2) and the plain mean of the same map Y = y + shift (the
+// shift per channel, broadcast; STAA-LIF's position encoding, never added as a map), in one node:
+// weights = sigmoid (or softmax over H W) of key . Y[:, :, i] + key_bias, then
+// out[0][b, c] = sum_i Y[b, c, i] weights[b, i] (W_k) and out[1][b, c] = mean_i Y[b, c, i] (SA's
+// pooling). y: [B, C, H, W], shift: [C] or undefined (0), key: [C], key_bias: [1] -> [2, B, C]
+Tensor gc_context(const Tensor& y, const Tensor& shift, const Tensor& key, const Tensor& key_bias,
+                  bool softmax_pool);
 
 // ---- in place, not differentiable (optimizers, accumulators); bump the version -----------------
 void add_(Tensor& x, const Tensor& y, double alpha = 1.0);  // x += alpha * y

@@ -50,12 +50,12 @@ Tensor GcBlock::forward(const Tensor& y) {
   return y + reshape(offset_from_context(w_k), {y.shape()[0], channels_, 1, 1});
 }
 
-// y: [B, C, H, W] -> [2, B, C]: W_k[b, c] = sum_hw Y[b, c, hw] weights[b, hw] with the context
-// weights pool(conv_k(Y)) over the positions, and the channel means.
-Tensor GcBlock::context(const Tensor& y) {
+// Y = y + shift: [B, C, H, W] -> [2, B, C]: W_k[b, c] = sum_hw Y[b, c, hw] weights[b, hw] with the
+// context weights pool(conv_k(Y)) over the positions, and the channel means.
+Tensor GcBlock::context(const Tensor& y, const Tensor& shift) {
   STAA_CHECK(y.ndim() == 4 && y.shape()[1] == channels_, "GCBlock: expected [B, ", channels_,
              ", H, W], got ", y.shape());
-  return gc_context(y, reshape(conv_k_->weight(), {channels_}), conv_k_->bias(),
+  return gc_context(y, shift, reshape(conv_k_->weight(), {channels_}), conv_k_->bias(),
                     pool_ == GcPool::kSoftmax);
 }
 
@@ -159,58 +159,74 @@ Tensor StaaLif::rows(const Tensor& c, int64_t batch) const {
   return expand(reshape(c, {1, c.numel()}), Shape{batch, channels_});
 }
 
+// All coefficients act on the step's input I (membrane_update's x); X = I + PE is never built,
+// so a term gain X becomes gain I + gain PE.
 StaaLif::Coefficients StaaLif::plain(int64_t batch, const Tensor& pe_t) const {
   const Tensor gain = rows(gain_, batch);
   const TensorOptions options{gain.dtype(), gain.device()};
   return {gain, rows(leak_, batch),
-          pe_t.defined() ? -gain * rows(pe_t, batch) : zeros(Shape{batch, channels_}, options)};
+          pe_t.defined() ? gain * rows(pe_t, batch) : zeros(Shape{batch, channels_}, options)};
 }
 
 // With GC: U = X + W_v1 + H + W_v2 (mn_in_gc: N (X + W_v1) + M (H + W_v2)); without: M H + N X.
 // SA scales all three coefficients by its gate, which it computes from
 // avgpool(U) = gain avgpool(X) + leak avgpool(H) + bias.
-StaaLif::Coefficients StaaLif::aggregate(const Tensor& x, const Tensor& h) {
-  const int64_t B = x.shape()[0];
-  const TensorOptions options{x.dtype(), x.device()};
+StaaLif::Coefficients StaaLif::aggregate(const Tensor& input, const Tensor& pe_t, const Tensor& h) {
+  const int64_t B = input.shape()[0];
+  Means means;
+  Coefficients c = gc1_ ? gc_terms(input, pe_t, h, means) : plain(B, Tensor());
+  if (sa_) {
+    if (!means.x.defined()) {
+      means.x = mean(input, {2, 3});
+      if (pe_t.defined()) means.x = means.x + reshape(pe_t, {1, channels_});
+    }
+    if (h.defined() && !means.h.defined()) means.h = mean(h, {2, 3});
+    Tensor pooled = c.gain * means.x + c.bias;
+    if (h.defined()) pooled = pooled + c.leak * means.h;
+    const Tensor gate = sa_->gate(pooled);
+    if (nn::forward_observed()) {
+      const Tensor u = membrane_update(with_pe(input, pe_t), h, c.gain, c.leak, c.bias);
+      sa_->report_call(u, u * reshape(gate, {B, channels_, 1, 1}));
+    }
+    c = {gate * c.gain, gate * c.leak, gate * c.bias};
+  }
+  if (pe_t.defined()) c.bias = c.bias + c.gain * rows(pe_t, B);
+  return c;
+}
+
+// GC1(X) + GC2(H) (times N, M with mn_in_gc) as coefficients on X; `means` receives the channel
+// means of X and H from the GC contexts (SA's pooling).
+StaaLif::Coefficients StaaLif::gc_terms(const Tensor& input, const Tensor& pe_t, const Tensor& h,
+                                        Means& means) {
+  const int64_t B = input.shape()[0];
+  const TensorOptions options{input.dtype(), input.device()};
   auto row = [&](const Tensor& context, int64_t i) {  // [2, B, C] -> W_k or the means
     return reshape(slice(context, i, i + 1), {B, channels_});
   };
-  Coefficients c;
-  Tensor mean_x, mean_h;  // channel means of X and H for SA: from the GC contexts when on
-  if (gc1_) {
-    const Tensor context_x = gc1_->context(x);  // GC1 first: its row comes first in tools/summary
-    const Tensor context_h = h.defined() ? gc2_->context(h) : Tensor();
-    mean_x = row(context_x, 1);
-    if (h.defined()) mean_h = row(context_h, 1);
-    const Tensor from_input = gc1_->offset_from_context(row(context_x, 0));
-    const Tensor from_state = h.defined() ? gc2_->offset_from_context(row(context_h, 0))
-                                          : gc2_->offset_of_zeros(B, options);
-    if (nn::forward_observed()) {
-      gc1_->report_call(x, x + reshape(from_input, {B, channels_, 1, 1}));
-      const Tensor state = h.defined() ? h : zeros(x.shape(), options);
-      gc2_->report_call(state, state + reshape(from_state, {B, channels_, 1, 1}));
-    }
-    if (options_.staa.mn_in_gc) {
-      c = {rows(gain_, B), rows(leak_, B), Tensor()};
-      c.bias = c.gain * from_input + c.leak * from_state;
-    } else {
-      c = {ones(Shape{B, channels_}, options), ones(Shape{B, channels_}, options),
-           from_input + from_state};
-    }
-  } else {
-    c = plain(B, Tensor());
-  }
-  if (!sa_) return c;
-  if (!mean_x.defined()) mean_x = mean(x, {2, 3});
-  if (h.defined() && !mean_h.defined()) mean_h = mean(h, {2, 3});
-  Tensor pooled = c.gain * mean_x + c.bias;
-  if (h.defined()) pooled = pooled + c.leak * mean_h;
-  const Tensor gate = sa_->gate(pooled);
+  // GC1 first: its row comes first in tools/summary.
+  const Tensor context_x = gc1_->context(input, pe_t);
+  const Tensor context_h = h.defined() ? gc2_->context(h) : Tensor();
+  means.x = row(context_x, 1);
+  if (h.defined()) means.h = row(context_h, 1);
+  const Tensor from_input = gc1_->offset_from_context(row(context_x, 0));
+  const Tensor from_state = h.defined() ? gc2_->offset_from_context(row(context_h, 0))
+                                        : gc2_->offset_of_zeros(B, options);
   if (nn::forward_observed()) {
-    const Tensor u = membrane_update(x, h, c.gain, c.leak, c.bias);
-    sa_->report_call(u, u * reshape(gate, {B, channels_, 1, 1}));
+    const Tensor x = with_pe(input, pe_t);
+    gc1_->report_call(x, x + reshape(from_input, {B, channels_, 1, 1}));
+    const Tensor state = h.defined() ? h : zeros(input.shape(), options);
+    gc2_->report_call(state, state + reshape(from_state, {B, channels_, 1, 1}));
   }
-  return {gate * c.gain, gate * c.leak, gate * c.bias};
+  if (options_.staa.mn_in_gc) {
+    const Tensor gain = rows(gain_, B), leak = rows(leak_, B);
+    return {gain, leak, gain * from_input + leak * from_state};
+  }
+  return {ones(Shape{B, channels_}, options), ones(Shape{B, channels_}, options),
+          from_input + from_state};
+}
+
+Tensor StaaLif::with_pe(const Tensor& input, const Tensor& pe_t) const {
+  return pe_t.defined() ? input + channel_view(pe_t, 4) : input;
 }
 
 // x: [T, B, C, H, W] -> spikes [T, B, C, H, W]
@@ -234,19 +250,18 @@ Tensor StaaLif::forward_time(const Tensor& x) {
   for (int64_t t = 0; t < T; ++t) {
     const Tensor input = reshape(slice(x, t, t + 1), step_shape);
     const Tensor pe_t = pos_.defined() ? reshape(slice(pos_, t, t + 1), {channels_}) : Tensor();
-    const Tensor with_pe = pe_t.defined() ? input + channel_view(pe_t, 4) : input;
-    const Tensor skipped_pe = o.tsrd_skips_pe ? pe_t : Tensor();
+    const Tensor dropped_pe = o.tsrd_skips_pe ? Tensor() : pe_t;  // PE of a dropped step
     const bool batch_drop =
         tsrd_on && t > 0 && o.tsrd_granularity == TsrdGranularity::kBatch && tsrd_.drop();
-    Coefficients c = batch_drop ? plain(B, skipped_pe) : aggregate(with_pe, h);
+    Coefficients c = batch_drop ? plain(B, dropped_pe) : aggregate(input, pe_t, h);
     if (!batch_drop && tsrd_on && t > 0 && o.tsrd_granularity == TsrdGranularity::kSample) {
       const Tensor mask = tsrd_.drop_mask(B, 2, {x.dtype(), x.device()});  // [B, 1]
-      const Coefficients p = plain(B, skipped_pe);
+      const Coefficients p = plain(B, dropped_pe);
       c = {mask * p.gain + (1.0 - mask) * c.gain, mask * p.leak + (1.0 - mask) * c.leak,
            mask * p.bias + (1.0 - mask) * c.bias};
     }
     // S and the reset from d = V - v_th: both nodes save d alone.
-    const Tensor d = membrane_update(with_pe, h, c.gain, c.leak, c.bias - options_.threshold);
+    const Tensor d = membrane_update(input, h, c.gain, c.leak, c.bias - options_.threshold);
     spikes.push_back(spike(d, options_.surrogate));
     h = spike_reset(d, reset);
   }

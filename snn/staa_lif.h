@@ -20,9 +20,10 @@ class GcBlock : public nn::Module {
  public:
   GcBlock(int64_t channels, int64_t ratio, GcPool pool, Generator& gen);
   Tensor forward(const Tensor& y) override;
-  // The pooled context W_k and the channel means of a map (gc_context): y: [B, C, H, W] ->
-  // [2, B, C]. STAA-LIF uses both: W_k for W_v, the means for SA's pooling.
-  Tensor context(const Tensor& y);
+  // The pooled context W_k and the channel means of the map Y = y + shift (gc_context; shift:
+  // [C] or undefined): y: [B, C, H, W] -> [2, B, C]. STAA-LIF uses both: W_k for W_v, the means
+  // for SA's pooling; its shift is the position encoding.
+  Tensor context(const Tensor& y, const Tensor& shift = Tensor());
   // W_v from the context W_k: [B, C] -> [B, C] (STAA-LIF adds it inside its membrane update).
   Tensor offset_from_context(const Tensor& w_k);
   // W_v of an all-zero map (the state before the first step): its context W_k is 0.
@@ -103,12 +104,19 @@ class StaaLif : public SpikingNeuron {
   struct Coefficients {
     Tensor gain, leak, bias;
   };
-  // V of a step that is not dropped: SA(GC1(X) + GC2(H)) with the modules that are on. X: the
-  // input with PE, H: the state (undefined before the first step).
-  Coefficients aggregate(const Tensor& x, const Tensor& h);
-  // The plain (LIF) aggregation M H + N X of dropped steps; pe_t: the step's PE when the drop
-  // skips it (X carries it: bias = -N pe), else undefined.
+  // Coefficients act on the step's input I; X = I + PE (pe_t: [C] or undefined) is never built.
+  // V of a step that is not dropped: SA(GC1(X) + GC2(H)) with the modules that are on. H: the
+  // state (undefined before the first step).
+  Coefficients aggregate(const Tensor& input, const Tensor& pe_t, const Tensor& h);
+  struct Means {
+    Tensor x, h;  // [B, C] channel means of X and H
+  };
+  // GC1(X) + GC2(H) as coefficients on X; the GC contexts also give the channel means.
+  Coefficients gc_terms(const Tensor& input, const Tensor& pe_t, const Tensor& h, Means& means);
+  // The plain (LIF) aggregation M H + N X of dropped steps (pe_t undefined: none, or skipped).
   Coefficients plain(int64_t batch, const Tensor& pe_t) const;
+  // I + PE as a map (only for the layer-table observers).
+  Tensor with_pe(const Tensor& input, const Tensor& pe_t) const;
   Tensor rows(const Tensor& c, int64_t batch) const;     // [C] or [1] -> [B, C]
   Tensor channel_view(const Tensor& c, int ndim) const;  // [C] or [1] -> [1, C, 1, ...]
 

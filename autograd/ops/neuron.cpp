@@ -97,56 +97,82 @@ Tensor membrane_update(const Tensor& x, const Tensor& h, const Tensor& gain, con
   return out;
 }
 
-// With z = key y + key_bias, w = pool(z), G0 = dL/dW_k, G1 = dL/dmean, per sample b:
-//   dw[i] = sum_c G0[c] y[c, i];  dz = w (1 - w) dw (sigmoid) or w (dw - sum_i dw w) (softmax);
+// With Y = y + s (s: the shift), z = key Y + key_bias = key y + (key_bias + key s), w = pool(z),
+// W = sum_i w, G0 = dL/dW_k, G1 = dL/dmean, per sample b:
+//   W_k = sum_i y w + s W,  mean = mean_i y + s;
+//   dw[i] = sum_c G0[c] Y[c, i] = sum_c G0[c] y[c, i] + G0 . s;
+//   dz = w (1 - w) dw (sigmoid) or w (dw - sum_i dw w) (softmax);
 //   dy[c, i] = G0[c] w[i] + key[c] dz[i] + G1[c] / n = [G0 | key | G1 / n] [w; dz; 1]: one
 //   product of depth 3, so dy is written once (the matmuls it replaces wrote two maps and summed
-//   them, and the mean a third);  dkey[c] = sum_b,i y[c, i] dz[i];  dkey_bias = sum_b,i dz[i].
-Tensor gc_context(const Tensor& y, const Tensor& key, const Tensor& key_bias, bool softmax_pool) {
+//   them, and the mean a third);  dkey[c] = sum_b,i Y[c, i] dz[i];  dkey_bias = sum_b,i dz[i];
+//   ds[c] = sum_b,i dY[c, i] = sum_b (G0[c] W + key[c] sum_i dz[i] + G1[c]).
+Tensor gc_context(const Tensor& y, const Tensor& shift, const Tensor& key, const Tensor& key_bias,
+                  bool softmax_pool) {
   const char* op = "gc_context";
   detail::check_float_input(op, y, "y");
   STAA_CHECK(y.ndim() == 4, op, ": expected y of shape [B, C, H, W], got ", y.shape());
   const int64_t B = y.shape()[0], C = y.shape()[1], n = y.shape()[2] * y.shape()[3];
-  for (const Tensor* t : {&key, &key_bias}) {
-    detail::check_float_input(op, *t, "a key tensor");
+  for (const Tensor* t : {&shift, &key, &key_bias}) {
+    if (!t->defined()) continue;
+    detail::check_float_input(op, *t, "a per-channel tensor");
     check_same_device(op, y, *t);
     check_same_dtype(op, y, *t);
   }
-  STAA_CHECK(key.numel() == C && key_bias.numel() == 1, op, ": expected key of ", C,
+  STAA_CHECK(key.numel() == C && key_bias.numel() == 1 && (!shift.defined() || shift.numel() == C),
+             op, ": expected key and shift of ", C,
              " elements and a one-element key_bias for y of shape ", y.shape(), ", got ",
-             key.shape(), " and ", key_bias.shape());
+             key.shape(), ", ", shift.defined() ? shift.shape() : Shape{}, " and ",
+             key_bias.shape());
   Tensor y3, weights, out;
   {
     NoGradGuard inside;  // one node for the whole op
     y3 = reshape(y, {B, C, n});
-    const Tensor z = matmul(reshape(key, {1, C}), y3) + reshape(key_bias, {1});  // [B, 1, n]
-    weights = softmax_pool ? softmax(z, 2) : sigmoid(z);
-    const Tensor w_k = reshape(matmul(y3, weights, false, true), {1, B, C});
-    out = concat({w_k, reshape(mean(y3, {2}), {1, B, C})}, 0);
+    const Tensor bias = shift.defined() ? key_bias + sum(key * shift) : reshape(key_bias, {1});
+    weights = matmul(reshape(key, {1, C}), y3) + bias;  // z: [B, 1, n]
+    weights = softmax_pool ? softmax(weights, 2) : sigmoid(weights);
+    Tensor w_k = reshape(matmul(y3, weights, false, true), {B, C});
+    Tensor means = mean(y3, {2});
+    if (shift.defined()) {
+      const Tensor s = reshape(shift, {1, C});
+      w_k = w_k + s * reshape(sum(weights, {2}), {B, 1});
+      means = means + s;
+    }
+    out = stack({w_k, means}, 0);
   }
-  if (needs_record({&y, &key, &key_bias})) {
-    record(OpId::gc_context, {y, key, key_bias}, out, {y3.detach(), weights, key.detach()},
-           [softmax_pool, B, C, n](const BackwardContext& ctx, const Tensor& g,
-                                   std::vector<Tensor>& gi) {
-             const Tensor &y3 = ctx.saved(0), &w = ctx.saved(1), &key = ctx.saved(2);
-             const Tensor g_pool = reshape(slice(g, 0, 1), {B, 1, C});
-             const Tensor g_mean = reshape(slice(g, 1, 2), {B, C, 1}) * (1.0 / n);
-             const Tensor dw = matmul(g_pool, y3);  // [B, 1, n]
-             const Tensor dz =
-                 softmax_pool ? w * (dw - sum(dw * w, {2}, true)) : dw * w * (1.0 - w);
-             if (ctx.needs_grad(0)) {
-               const Tensor lhs = concat({reshape(g_pool, {B, C, 1}),
-                                          expand(reshape(key, {1, C, 1}), Shape{B, C, 1}), g_mean},
-                                         2);  // [B, C, 3]
-               const Tensor rhs = concat({w, dz, ones(w.shape(), {w.dtype(), w.device()})}, 1);
-               gi[0] = reshape(matmul(lhs, rhs), {B, C, ctx.input_shape(0)[2],
-                                                  ctx.input_shape(0)[3]});  // [B, 3, n] -> y
-             }
-             if (ctx.needs_grad(1))
-               gi[1] = reshape(sum(matmul(y3, dz, false, true), {0}), ctx.input_shape(1).vec());
-             if (ctx.needs_grad(2)) gi[2] = reshape(sum(dz), ctx.input_shape(2).vec());
-           },
-           {{"softmax", softmax_pool}});
+  if (needs_record({&y, &shift, &key, &key_bias})) {
+    record(
+        OpId::gc_context, {y, shift, key, key_bias}, out,
+        {y3.detach(), weights, key.detach(), shift.defined() ? shift.detach() : Tensor()},
+        [softmax_pool, B, C, n](const BackwardContext& ctx, const Tensor& g,
+                                std::vector<Tensor>& gi) {
+          const Tensor &y3 = ctx.saved(0), &w = ctx.saved(1), &key = ctx.saved(2);
+          const Tensor& shift = ctx.saved(3);
+          const Tensor g_pool = reshape(slice(g, 0, 1), {B, 1, C});
+          const Tensor g_mean = reshape(slice(g, 1, 2), {B, C});
+          Tensor dw = matmul(g_pool, y3);  // [B, 1, n]
+          if (shift.defined()) dw = dw + matmul(g_pool, reshape(shift, {C, 1}));
+          const Tensor dz = softmax_pool ? w * (dw - sum(dw * w, {2}, true)) : dw * w * (1.0 - w);
+          if (ctx.needs_grad(0)) {
+            const Tensor lhs =
+                concat({reshape(g_pool, {B, C, 1}), expand(reshape(key, {1, C, 1}), Shape{B, C, 1}),
+                        reshape(g_mean * (1.0 / n), {B, C, 1})},
+                       2);  // [B, C, 3]
+            const Tensor rhs = concat({w, dz, ones(w.shape(), {w.dtype(), w.device()})}, 1);
+            gi[0] = reshape(matmul(lhs, rhs), ctx.input_shape(0).vec());  // [B, 3, n] -> y
+          }
+          if (ctx.needs_grad(1)) {
+            const Tensor per_sample = reshape(g_pool, {B, C}) * reshape(sum(w, {2}), {B, 1}) +
+                                      reshape(key, {1, C}) * reshape(sum(dz, {2}), {B, 1}) + g_mean;
+            gi[1] = reshape(sum(per_sample, {0}), ctx.input_shape(1).vec());
+          }
+          if (ctx.needs_grad(2)) {
+            Tensor dkey = reshape(sum(matmul(y3, dz, false, true), {0}), {C});
+            if (shift.defined()) dkey = dkey + reshape(shift, {C}) * sum(dz);
+            gi[2] = reshape(dkey, ctx.input_shape(2).vec());
+          }
+          if (ctx.needs_grad(3)) gi[3] = reshape(sum(dz), ctx.input_shape(3).vec());
+        },
+        {{"softmax", softmax_pool}});
   }
   return out;
 }

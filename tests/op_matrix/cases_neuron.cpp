@@ -130,11 +130,15 @@ void add_membrane_update(std::vector<OpCase>& t) {
                [](const Refs& r) { return ref_membrane(r, false); }});
 }
 
-// [2, B, C]: the weighted pool over the positions with weights pool(key . y + key_bias), then
-// the plain means. y: [B, C, H, W], key: [C], key_bias: [1]
-ref::Array ref_gc_context(const Refs& r, bool softmax_pool) {
-  const ref::Array &y = r[0], &key = r[1];
+// [2, B, C]: the weighted pool of Y = y + shift over the positions with weights
+// pool(key . Y + key_bias), then the plain means of Y. r: y [B, C, H, W], key [C], key_bias [1],
+// then shift [C] when with_shift.
+ref::Array ref_gc_context(Refs r, bool softmax_pool, bool with_shift) {
+  ref::Array y = r[0];
+  const ref::Array& key = r[1];
   const int64_t B = y.shape[0], C = y.shape[1], n = y.numel() / (B * C);
+  if (with_shift)
+    for (int64_t k = 0; k < y.numel(); ++k) y.v[k] += r[3].v[(k / n) % C];
   ref::Array out{Shape{2, B, C}, std::vector<double>(2 * B * C)};
   for (int64_t b = 0; b < B; ++b) {
     std::vector<double> w(n);
@@ -159,13 +163,18 @@ ref::Array ref_gc_context(const Refs& r, bool softmax_pool) {
   return out;
 }
 
-void add_gc_context(std::vector<OpCase>& t, bool softmax_pool) {
-  t.push_back(
-      {"gc_context",
-       softmax_pool ? "gc_context_softmax" : "gc_context_sigmoid",
-       {in(Shape{2, 3, 2, 3}, -1, 1), in(Shape{3}, -1, 1), in(Shape{1}, -0.5, 0.5)},
-       [softmax_pool](const Inputs& v) { return gc_context(v[0], v[1], v[2], softmax_pool); },
-       [softmax_pool](const Refs& r) { return ref_gc_context(r, softmax_pool); }});
+void add_gc_context(std::vector<OpCase>& t, bool softmax_pool, bool with_shift) {
+  std::vector<InputSpec> inputs{in(Shape{2, 3, 2, 3}, -1, 1), in(Shape{3}, -1, 1),
+                                in(Shape{1}, -0.5, 0.5)};
+  if (with_shift) inputs.push_back(in(Shape{3}, -0.5, 0.5));
+  t.push_back({"gc_context",
+               std::string(softmax_pool ? "gc_context_softmax" : "gc_context_sigmoid") +
+                   (with_shift ? "_shift" : ""),
+               inputs,
+               [=](const Inputs& v) {
+                 return gc_context(v[0], with_shift ? v[3] : Tensor(), v[1], v[2], softmax_pool);
+               },
+               [=](const Refs& r) { return ref_gc_context(r, softmax_pool, with_shift); }});
 }
 
 LifParams lif_params(SurrogateKind kind, bool soft, double v_reset = 0.0) {
@@ -206,8 +215,10 @@ void neuron_cases(std::vector<OpCase>& t) {
   // composite V (1 - S).
 
   add_membrane_update(t);
-  add_gc_context(t, false);
-  add_gc_context(t, true);
+  add_gc_context(t, false, false);
+  add_gc_context(t, true, false);
+  add_gc_context(t, false, true);
+  add_gc_context(t, true, true);
 }
 
 }  // namespace staa::test

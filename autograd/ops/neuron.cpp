@@ -1,6 +1,7 @@
 // The fused multi-step LIF op: forward and BPTT backward (tensor/ops/neuron.h), and the reset of
-// one step (spike_reset, for neurons that build V from other ops: STAA-LIF), and STAA-LIF's
-// membrane from per-(sample, channel) coefficients (membrane_update). Layer: autograd.
+// one step (spike_reset, for neurons that build V from other ops: STAA-LIF), and STAA-LIF's two
+// map-sized parts: its membrane from per-(sample, channel) coefficients (membrane_update) and
+// the GC context pooling with the channel means (gc_context). Layer: autograd.
 // The LIF node saves the membrane V[t] before each reset (x too when the gain needs a gradient);
 // the backend's backward replays S[t] and H[t-1] from V and runs the recurrence of backend.h in
 // reverse. Derivation: autograd/README.md, "Multi-step LIF".
@@ -128,8 +129,8 @@ Tensor gc_context(const Tensor& y, const Tensor& shift, const Tensor& key, const
     NoGradGuard inside;  // one node for the whole op
     y3 = reshape(y, {B, C, n});
     const Tensor bias = shift.defined() ? key_bias + sum(key * shift) : reshape(key_bias, {1});
-    weights = matmul(reshape(key, {1, C}), y3) + bias;  // z: [B, 1, n]
-    weights = softmax_pool ? softmax(weights, 2) : sigmoid(weights);
+    const Tensor z = matmul(reshape(key, {1, C}), y3) + bias;  // [B, 1, n]
+    weights = softmax_pool ? softmax(z, 2) : sigmoid(z);
     Tensor w_k = reshape(matmul(y3, weights, false, true), {B, C});
     Tensor means = mean(y3, {2});
     if (shift.defined()) {
@@ -158,7 +159,7 @@ Tensor gc_context(const Tensor& y, const Tensor& shift, const Tensor& key, const
                         reshape(g_mean * (1.0 / n), {B, C, 1})},
                        2);  // [B, C, 3]
             const Tensor rhs = concat({w, dz, ones(w.shape(), {w.dtype(), w.device()})}, 1);
-            gi[0] = reshape(matmul(lhs, rhs), ctx.input_shape(0).vec());  // [B, 3, n] -> y
+            gi[0] = reshape(matmul(lhs, rhs), ctx.input_shape(0).vec());  // [B, C, n] -> y
           }
           if (ctx.needs_grad(1)) {
             const Tensor per_sample = reshape(g_pool, {B, C}) * reshape(sum(w, {2}), {B, 1}) +

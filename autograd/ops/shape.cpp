@@ -54,15 +54,9 @@ Tensor slice(const Tensor& x, int64_t start, int64_t end) {
   check_defined("slice", x, "input");
   Tensor out = x.view_rows(start, end);
   if (needs_record({&x})) {
-    record(OpId::slice, {x}, out, {},
-           [start](const BackwardContext& ctx, const Tensor& g, std::vector<Tensor>& gi) {
-             Tensor gx = zeros_as(ctx.input_shape(0), g);
-             Tensor rows = gx.view_rows(start, start + g.size(0));
-             backend_of(g).copy(g, rows);
-             gi[0] = gx;
-           },
-           {{"start", start}, {"end", end}});
-    Tape::current().mark_rows_slice(start);  // backward() adds g into the rows in place
+    // No backward function: backward() adds g into rows [start, end) of x's gradient itself.
+    record(OpId::slice, {x}, out, {}, BackwardFn(), {{"start", start}, {"end", end}});
+    Tape::current().mark_rows_slice(start);
   }
   return out;
 }

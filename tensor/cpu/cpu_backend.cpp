@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "tensor/cpu/gemm.h"
+#include "tensor/cpu/kernel_util.h"
 #include "tensor/generator.h"
 
 namespace staa::cpu {
@@ -150,7 +151,8 @@ void CpuBackend::gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Ten
     // Small products (the GC blocks' per-sample matrix-vector products) run one per thread,
     // larger ones one at a time with every thread inside sgemm. Not an `if` clause: sgemm's own
     // parallel region inside an inactive one would be nested, and start a fresh team each call.
-    if (p.batch > 1 && double(p.m) * double(p.n) * double(p.k) < (1 << 18) && !omp_in_parallel()) {
+    if (p.batch > 1 && double(p.m) * double(p.n) * double(p.k) < kGemmWorkPerThread &&
+        !omp_in_parallel()) {
 #pragma omp parallel for schedule(static)
       for (int64_t i = 0; i < p.batch; ++i) item(i);
     } else {

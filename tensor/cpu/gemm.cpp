@@ -270,22 +270,13 @@ Problem<T> column_slice(const Problem<T>& pr, int64_t j0, int64_t cols) {
   return sub;
 }
 
-// Threads worth using: none of ours inside someone else's parallel region, and only as many as
-// keep a few hundred thousand multiply-adds each (a parallel region costs microseconds).
-int team_size(int64_t m, int64_t n, int64_t k) {
-  if (omp_in_parallel()) return 1;
-  constexpr double kMinWorkPerThread = 1 << 18;  // m*n*k per thread (64^3 runs alone)
-  const double by_work = std::max(1.0, double(m) * double(n) * double(k) / kMinWorkPerThread);
-  return int(std::min(double(omp_get_max_threads()), by_work));
-}
-
 // C is cut into one independent sub-product per thread, no barriers (a thread that the OS
 // preempts delays only its own part). Cutting columns makes every thread pack all of A (M x K),
 // cutting rows all of B (K x N): cut the side that duplicates the smaller operand, unless it is
 // too short to give each thread a couple of micro-tiles.
 template <typename T>
 void gemm_parallel(const GemmKernel<T>& kern, const Problem<T>& pr) {
-  const int nthreads = team_size(pr.m, pr.n, pr.k);
+  const int nthreads = team_for_work(double(pr.m) * double(pr.n) * double(pr.k));
   const bool columns_ok = ceil_div(pr.n, kern.nr) >= 2 * nthreads;
   const bool rows_ok = ceil_div(pr.m, kern.mr) >= 2 * nthreads;
   if (nthreads <= 1 || !(columns_ok || rows_ok)) return gemm_serial(kern, pr);

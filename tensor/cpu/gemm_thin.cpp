@@ -17,12 +17,10 @@ namespace staa::cpu {
 
 namespace {
 
-// Threads worth starting for `work` multiply-adds over `count` outputs (a parallel region costs
-// microseconds: each thread should get some hundred thousand).
+// Threads for `work` multiply-adds over `count` outputs; memory-bound work, so half the GEMM's
+// grain per thread.
 int thin_team(int64_t count, double work) {
-  constexpr double kMinWorkPerThread = 1 << 17;
-  const double most = std::min(double(team_size()), double(count));
-  return int(std::max(1.0, std::min(most, work / kMinWorkPerThread)));
+  return int(std::min<int64_t>(count, team_for_work(work, kGemmWorkPerThread / 2)));
 }
 
 // fn(begin, end) over [0, count) cut into `threads` contiguous parts.

@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace staa::cpu {
@@ -18,6 +19,15 @@ inline int64_t round_up(int64_t a, int64_t b) {
 // Threads a kernel may start: none of its own inside someone else's parallel region.
 inline int team_size() {
   return omp_in_parallel() ? 1 : omp_get_max_threads();
+}
+
+// Multiply-adds worth a thread of their own: a parallel region costs microseconds, so a GEMM of
+// less (64^3) runs alone. CpuBackend::gemm runs such products of a batch one per thread instead.
+constexpr double kGemmWorkPerThread = 1 << 18;
+
+// Threads worth starting for `work` at `per_thread` each, at most team_size().
+inline int team_for_work(double work, double per_thread = kGemmWorkPerThread) {
+  return int(std::clamp(work / per_thread, 1.0, double(team_size())));
 }
 
 // Zero-padded copy of one plane: in [h, w] at (top, left) of out [rows, cols], zero around it.

@@ -156,10 +156,14 @@ void accumulate_rows(Tensor& acc, const Shape& shape, int64_t start, const Tenso
   backend_of(acc).binary(BinaryOp::add, rows, g, rows);
 }
 
+// The leaf's first gradient is g itself when nothing else holds g and g spans its whole storage
+// (a gradient a backward function allocated), else a copy (g may be the caller's tensor, or be
+// shared with other inputs' gradients).
 void add_into_leaf(const Tensor& leaf, const Tensor& g) {
   Tensor existing = leaf.grad();
   if (!existing.defined()) {
-    const_cast<Tensor&>(leaf).set_grad(g.clone());
+    const bool whole = g.impl().offset == 0 && g.impl().storage->bytes() == g.nbytes();
+    const_cast<Tensor&>(leaf).set_grad(sole_owner(g) && whole ? g : g.clone());
     return;
   }
   backend_of(existing).binary(BinaryOp::add, existing, g, existing);
@@ -226,8 +230,10 @@ void backward(const Tensor& root, const Tensor& grad_root) {
       }
     }
   }
-  for (auto& [id, leaf_and_grad] : leaf_grads)
-    add_into_leaf(leaf_and_grad.first, leaf_and_grad.second);
+  for (auto& [id, leaf_and_grad] : leaf_grads) {
+    const Tensor grad = std::move(leaf_and_grad.second);  // the map no longer holds it
+    add_into_leaf(leaf_and_grad.first, grad);
+  }
   tape.clear();
 }
 

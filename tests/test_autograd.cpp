@@ -47,6 +47,21 @@ TEST(Autograd, LeafGradsAccumulateAcrossBackwardCalls) {
   EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{2, 4}));
 }
 
+// A leaf keeps the gradient a backward function allocated (no copy), but never memory another
+// leaf's gradient or the caller's cotangent also holds: both leaves of a + b get grad_output.
+TEST(Autograd, LeafGradientsShareNoMemory) {
+  Tensor a = leaf({1.0, 2.0}, {2}), b = leaf({3.0, 4.0}, {2});
+  const Tensor cot = from_vector({1.0, 1.0}, {2}, {kF64});
+  backward(a + b, cot);
+  EXPECT_NE(a.grad().data<double>(), b.grad().data<double>());
+  EXPECT_NE(a.grad().data<double>(), cot.data<double>());
+  EXPECT_NE(b.grad().data<double>(), cot.data<double>());
+  backward(a + b, cot);  // accumulates in place: the shared values would double twice
+  EXPECT_EQ(a.grad().to_vector(), (std::vector<double>{2, 2}));
+  EXPECT_EQ(b.grad().to_vector(), (std::vector<double>{2, 2}));
+  EXPECT_EQ(cot.to_vector(), (std::vector<double>{1, 1}));
+}
+
 TEST(Autograd, DetachStopsTheGradient) {
   Tensor x = leaf({3.0}, {1});
   const Tensor y = x * x;

@@ -124,6 +124,11 @@ const std::vector<ConvCase>& fast_path_cases() {
       {"implicit_pad_past_kernel", {2, 16, 5, 5}, {4, 16, 1, 1}, opts({1, 1}, {1, 1})},
       {"implicit_1x1_stride2", {3, 16, 8, 8}, {8, 16, 1, 1}, opts({2, 2}, {0, 0})},
       {"implicit_1x1_stride2_rows_of_9", {2, 64, 18, 17}, {8, 64, 1, 1}, opts({2, 2}, {0, 0})},
+      {"implicit_1x1_stride2_wide_odd", {2, 16, 35, 33}, {8, 16, 1, 1}, opts({2, 2}, {0, 0})},
+      {"implicit_1x1_stride2_one_image_per_gemm",
+       {2, 64, 32, 32},
+       {128, 64, 1, 1},
+       opts({2, 2}, {0, 0})},
       {"implicit_unpadded_3x3", {4, 16, 7, 6}, {4, 16, 3, 3}, opts({1, 1}, {0, 0})},
       // Winograd F(4x4, 3x3) (f32, 3x3 stride 1, >= 16 channels; conv_winograd.h).
       {"winograd_16ch", {3, 16, 9, 9}, {24, 16, 3, 3}, opts({1, 1}, {1, 1})},

@@ -30,7 +30,7 @@ using gemm_detail::SgemmKernel;
 // 2048 columns for every C_out made the 1x1 256->512 8px forward ~25% slower (one thread).
 constexpr int64_t kChunkColumns = 2048;
 constexpr int64_t kMinChunkColumns = 256;
-constexpr int64_t kChunkOutputFloats = 65536;
+constexpr int64_t kChunkOutputFloats = 32768;
 
 // Forward and backward-weight run implicit only with at least kMinRows rows of cols (C_in KH
 // KW), backward-data with at least kMinDataChannels input channels: below them the panel
@@ -168,27 +168,47 @@ inline void with_kind(RunKind kind, F&& f) {
   }
 }
 
-// op(B) = cols of a chunk: depth = rows (c, i, j), lines = columns (image, oh, ow).
+// op(B) = cols of a chunk: depth = rows (c, i, j), lines = columns (image, oh, ow). Row by row:
+// each row of cols reads along one row of the images (one stream the hardware prefetcher
+// follows), written 8 columns at a time into the panels (in L2). Panel by panel instead read the
+// C_in rows, a plane apart, in turn: 64 rows 4 KiB apart share one L1 set, so each line was
+// evicted before its next 8 columns and the loads waited on L2 or memory.
 class ImageColumns final : public PanelSource {
  public:
   ImageColumns(const ChunkTaps& taps, int nr) : taps_(taps), nr_(nr) {}
   const float* panels(int64_t l0, int64_t lines, int64_t p0, int64_t depth,
                       float* buf) const override {
-    const int64_t width = round_up(lines, nr_);
-    for (int64_t l = 0; l < width; l += 8) {  // panel by panel: sequential writes
-      float* out = buf + l / nr_ * depth * nr_ + l % nr_;
-      const int32_t* col = taps_.col + l0 + l;  // [8]
-      const int32_t* rows = taps_.row + p0;     // [depth]
+    const int64_t width = round_up(lines, nr_), nr = nr_, panel = depth * nr;
+    const float* data = taps_.data;
+    const int32_t* col = taps_.col + l0;   // [width]
+    const int32_t* rows = taps_.row + p0;  // [depth]
 #if defined(__AVX2__)
-      with_kind(run_kind(col), [&](auto kind) {
-        for (int64_t d = 0; d < depth; ++d)
-          _mm256_store_ps(out + d * nr_, load8<kind.value>(taps_.data + rows[d], col));
-      });
-#else
-      for (int64_t d = 0; d < depth; ++d)
-        for (int e = 0; e < 8; ++e) out[d * nr_ + e] = taps_.data[rows[d] + col[e]];
-#endif
+    // Groups of 8 columns, each loaded as its kind allows (runs of one kind at a time), in
+    // slices of at most kSliceGroups groups.
+    constexpr int64_t kSliceGroups = 512;
+    RunKind kinds[kSliceGroups];
+    for (int64_t s0 = 0; s0 < width; s0 += 8 * kSliceGroups) {
+      const int64_t s1 = std::min(width, s0 + 8 * kSliceGroups);
+      for (int64_t l = s0; l < s1; l += 8) kinds[(l - s0) / 8] = run_kind(col + l);
+      for (int64_t d = 0; d < depth; ++d) {
+        const float* at = data + rows[d];
+        float* out = buf + d * nr;
+        for (int64_t l = s0; l < s1;) {
+          const RunKind kind = kinds[(l - s0) / 8];
+          int64_t end = l + 8;
+          while (end < s1 && kinds[(end - s0) / 8] == kind) end += 8;
+          with_kind(kind, [&](auto k) {
+            for (; l < end; l += 8)
+              _mm256_store_ps(out + l / nr * panel + l % nr, load8<k.value>(at, col + l));
+          });
+        }
+      }
     }
+#else
+    for (int64_t d = 0; d < depth; ++d)
+      for (int64_t l = 0; l < width; ++l)
+        buf[l / nr * panel + d * nr + l % nr] = data[rows[d] + col[l]];
+#endif
     return buf;
   }
 
@@ -230,32 +250,71 @@ class ImageColumnsT final : public PanelSource {
   int nr_;
 };
 
-// op(A) = grad_y of images [n0, ...) as [C_out, positions]: lines = channels, depth = positions.
+#if defined(__AVX2__)
+// dst[q * dst_stride + l] = src[l * ld + q] for 4 lines x 8 steps (lines l, steps q): four
+// 128-bit rows per half.
+inline void transpose_4x8(const float* src, int64_t ld, float* dst, int64_t dst_stride) {
+  const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld);
+  const __m256 r2 = _mm256_loadu_ps(src + 2 * ld), r3 = _mm256_loadu_ps(src + 3 * ld);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 steps[4] = {_mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)),   // 0 | 4
+                           _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)),   // 1 | 5
+                           _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)),   // 2 | 6
+                           _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2))};  // 3 | 7
+  for (int q = 0; q < 4; ++q) {
+    _mm_storeu_ps(dst + q * dst_stride, _mm256_castps256_ps128(steps[q]));
+    _mm_storeu_ps(dst + (q + 4) * dst_stride, _mm256_extractf128_ps(steps[q], 1));
+  }
+}
+#endif
+
+// op(A) = grad_y of images [n0, ...) as [C_out, positions]: lines = channels, depth = positions
+// (runs of one plane each). With AVX2, four channels at a time by 4 x 8 transposes.
 class GradRows final : public PanelSource {
  public:
   GradRows(const float* gy, const Conv2dGeometry& g, int64_t n0, int mr)
       : gy_(gy), g_(g), n0_(n0), mr_(mr) {}
   const float* panels(int64_t l0, int64_t lines, int64_t p0, int64_t depth,
                       float* buf) const override {
-    const int64_t plane = g_.out_plane();
-    for (int64_t l = 0; l < round_up(lines, mr_); ++l) {
-      float* out = buf + l / mr_ * depth * mr_ + l % mr_;  // line l's lane of its panel
-      if (l >= lines) {
-        for (int64_t d = 0; d < depth; ++d) out[d * mr_] = 0.0f;
-        continue;
-      }
-      for (int64_t d = 0, t = p0; d < depth;) {
-        const int64_t image = n0_ + t / plane, p = t % plane, seg = std::min(plane - p, depth - d);
-        const float* in = gy_ + (image * g_.c_out + l0 + l) * plane + p;
-        for (int64_t s = 0; s < seg; ++s) out[(d + s) * mr_] = in[s];
-        d += seg;
-        t += seg;
-      }
+    int64_t l = 0;
+#if defined(__AVX2__)
+    if (mr_ % 4 == 0)
+      for (; l + 4 <= lines; l += 4) copy_lines<4>(l0 + l, p0, depth, line_out(buf, l, depth));
+#endif
+    for (; l < lines; ++l) copy_lines<1>(l0 + l, p0, depth, line_out(buf, l, depth));
+    for (; l < round_up(lines, mr_); ++l) {
+      float* out = line_out(buf, l, depth);
+      for (int64_t d = 0; d < depth; ++d) out[d * mr_] = 0.0f;
     }
     return buf;
   }
 
  private:
+  // Line l's lane of its panel in buf.
+  float* line_out(float* buf, int64_t l, int64_t depth) const {
+    return buf + l / mr_ * depth * mr_ + l % mr_;
+  }
+
+  // Channels [c, c + kLines), positions [p0, p0 + depth): out[d * mr_ + i] (lane i of step d).
+  template <int kLines>
+  void copy_lines(int64_t c, int64_t p0, int64_t depth, float* out) const {
+    const int64_t plane = g_.out_plane();
+    for (int64_t d = 0, t = p0; d < depth;) {
+      const int64_t image = n0_ + t / plane, p = t % plane, seg = std::min(plane - p, depth - d);
+      const float* in = gy_ + (image * g_.c_out + c) * plane + p;  // channel i at in + i plane
+      int64_t s = 0;
+#if defined(__AVX2__)
+      if constexpr (kLines == 4)
+        for (; s + 8 <= seg; s += 8) transpose_4x8(in + s, plane, out + (d + s) * mr_, mr_);
+#endif
+      for (; s < seg; ++s)
+        for (int i = 0; i < kLines; ++i) out[(d + s) * mr_ + i] = in[i * plane + s];
+      d += seg;
+      t += seg;
+    }
+  }
+
   const float* gy_;
   const Conv2dGeometry& g_;
   int64_t n0_;
@@ -280,7 +339,18 @@ void spread_plane(const float* from, const Conv2dGeometry& g, const ConvOutput& 
       continue;
     }
     std::fill(to, to + out.w, 0.0f);
-    for (int64_t ow = 0; ow < g.out_w; ++ow) to[ow * out.stride_w] = from[oh * g.out_w + ow];
+    const float* row = from + oh * g.out_w;
+    int64_t ow = 0;
+#if defined(__AVX2__)
+    if (out.stride_w == 2)  // 8 values interleaved with zeros: two 8-float stores
+      for (; 2 * (ow + 8) <= out.w; ow += 8) {
+        const __m256 v = _mm256_loadu_ps(row + ow), zero = _mm256_setzero_ps();
+        const __m256 lo = _mm256_unpacklo_ps(v, zero), hi = _mm256_unpackhi_ps(v, zero);
+        _mm256_storeu_ps(to + 2 * ow, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(to + 2 * ow + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+      }
+#endif
+    for (; ow < g.out_w; ++ow) to[ow * out.stride_w] = row[ow];
   }
 }
 

@@ -130,6 +130,11 @@ const std::vector<ConvCase>& fast_path_cases() {
        {128, 64, 1, 1},
        opts({2, 2}, {0, 0})},
       {"implicit_unpadded_3x3", {4, 16, 7, 6}, {4, 16, 3, 3}, opts({1, 1}, {0, 0})},
+      // Dense (conv_dense.h: H W < KH KW, one GEMM with the unrolled weight).
+      {"dense_2x2_plane_3x3", {5, 16, 2, 2}, {12, 16, 3, 3}, opts({1, 1}, {1, 1})},
+      {"dense_1x1_plane", {4, 8, 1, 1}, {6, 8, 3, 3}, opts({1, 1}, {1, 1})},
+      {"dense_strided_dilated_uneven", {3, 4, 2, 3}, {5, 4, 3, 3}, opts({2, 1}, {2, 1}, {2, 1})},
+      {"dense_one_pixel_1x2_kernel", {6, 3, 1, 1}, {4, 3, 1, 2}, opts({1, 1}, {0, 1})},
       // Winograd F(4x4, 3x3) (f32, 3x3 stride 1, >= 16 channels; conv_winograd.h).
       {"winograd_16ch", {3, 16, 9, 9}, {24, 16, 3, 3}, opts({1, 1}, {1, 1})},
       {"winograd_whole_tiles", {3, 32, 12, 12}, {40, 32, 3, 3}, opts({1, 1}, {1, 1})},

@@ -13,6 +13,7 @@
 
 #include <omp.h>
 
+#include "tensor/cpu/conv_dense.h"
 #include "tensor/cpu/conv_implicit.h"
 #include "tensor/cpu/conv_winograd.h"
 #include "tensor/cpu/cpu_backend.h"
@@ -302,10 +303,14 @@ void conv_backward_bias(const T* gy, const Conv2dGeometry& g, T* gb) {
   }
 }
 
-// The Winograd or implicit-GEMM backward-weight where one applies (float, see conv_winograd.h and
-// conv_implicit.h); false otherwise.
+// The dense, Winograd or implicit-GEMM backward-weight where one applies (conv_dense.h; float
+// only: conv_winograd.h and conv_implicit.h); false otherwise.
 template <typename T>
 bool fast_backward_weight(const T* gy, const T* x, const Conv2dGeometry& g, T* gw) {
+  if (conv_dense_supported(g, sizeof(T))) {
+    conv_backward_weight_dense(gy, x, g, gw);
+    return true;
+  }
   if constexpr (std::is_same_v<T, float>) {
     if (conv_winograd_supported(g)) {
       conv_backward_weight_winograd(gy, x, g, gw);
@@ -327,6 +332,8 @@ void CpuBackend::conv2d(const Tensor& x, const Tensor& w, const Tensor& bias,
   dispatch_float(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
+    if (conv_dense_supported(g, sizeof(T)))
+      return conv_forward_dense(x.data<T>(), w.data<T>(), b, g, y.data<T>());
     if constexpr (std::is_same_v<T, float>) {
       if (conv_winograd_supported(g))
         return conv_forward_winograd(x.data<T>(), w.data<T>(), b, g, y.data<T>());
@@ -346,6 +353,8 @@ void CpuBackend::conv2d_backward_data(const Tensor& grad_y, const Tensor& w,
       std::fill(grad_x.data<T>(), grad_x.data<T>() + grad_x.numel(), T(0));
       return;
     }
+    if (conv_dense_supported(g, sizeof(T)))
+      return conv_backward_data_dense(grad_y.data<T>(), w.data<T>(), g, grad_x.data<T>());
     if constexpr (std::is_same_v<T, float>) {
       if (conv_winograd_supported(g))
         return conv_backward_data_winograd(grad_y.data<T>(), w.data<T>(), g, grad_x.data<T>());

@@ -68,6 +68,21 @@ TEST(Tensor, ViewsShareStorage) {
   EXPECT_THROW(t.view_rows(2, 4), Error);
 }
 
+// Rows longer than the 64K-element pieces the CPU copy shares among threads, at column offsets.
+TEST(Backend, CopyBlockSplitsLongRows) {
+  const int64_t rows = 3, src_ld = 150000, dst_ld = 150010, cols = 140001;
+  const Tensor src = arange(0, static_cast<double>(rows * src_ld)).view_as({rows, src_ld});
+  Tensor dst = full({rows, dst_ld}, -1.0);
+  backend_of(src).copy_block(src, src_ld, 5, dst, dst_ld, 3, rows, cols);
+  const std::vector<double> out = dst.to_vector();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < dst_ld; ++c) {
+      const bool inside = c >= 3 && c < 3 + cols;
+      const double want = inside ? static_cast<double>(r * src_ld + 5 + c - 3) : -1.0;
+      ASSERT_EQ(out[r * dst_ld + c], want) << "row " << r << " column " << c;
+    }
+}
+
 TEST(Tensor, DtypeCastsCloneAndItem) {
   Tensor t = from_vector(std::vector<double>{1.5, -2.25}, {2}, {kF64});
   Tensor f = t.to(kF32);

@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -52,9 +53,15 @@ void CpuBackend::copy_block(const Tensor& src, int64_t src_ld, int64_t src_col, 
   const size_t es = dtype_size(src.dtype());
   const char* in = static_cast<const char*>(src.raw_data());
   char* out = static_cast<char*>(dst.raw_data());
+  // Rows cut into pieces of at most 64K elements, so that the threads share long rows too (a
+  // concat along dim 0 copies each input as one row).
+  const int64_t piece = std::clamp<int64_t>(cols, 1, int64_t{1} << 16);
+  const int64_t pieces = ceil_div(cols, piece);
 #pragma omp parallel for if (rows * cols > kParallelGrain)
-  for (int64_t r = 0; r < rows; ++r) {
-    std::memcpy(out + (r * dst_ld + dst_col) * es, in + (r * src_ld + src_col) * es, cols * es);
+  for (int64_t t = 0; t < rows * pieces; ++t) {
+    const int64_t r = t / pieces, c0 = t % pieces * piece, n = std::min(piece, cols - c0);
+    std::memcpy(out + (r * dst_ld + dst_col + c0) * es, in + (r * src_ld + src_col + c0) * es,
+                n * es);
   }
 }
 

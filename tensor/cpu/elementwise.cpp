@@ -3,35 +3,67 @@
 // Broadcasting: out is contiguous; a and b get per-dim strides with 0 on broadcast dims, and
 // adjacent dims that stay contiguous for all three are merged, so most cases become one flat loop
 // or rows of a flat loop.
+#include <omp.h>
+
+#include <algorithm>
 #include <vector>
 
 #include "tensor/cpu/cpu_backend.h"
+#include "tensor/cpu/kernel_util.h"
 
 namespace staa::cpu {
 
 namespace {
 
+// Elements [begin, end) of a unary op. The parameters come by value: read through the caller's
+// shared copy (an OpenMP region's), they could alias out, so GCC reloaded them per element and
+// left loops such as the spike step scalar.
+template <typename T, typename F>
+void unary_forward_range(const T* in, T* out, int64_t begin, int64_t end, ScalarParams<T> p) {
+  for (int64_t i = begin; i < end; ++i) out[i] = F::forward(in[i], p);
+}
+
+template <typename T, typename F>
+void unary_grad_range(const T* in, const T* out, const T* g, T* gx, int64_t begin, int64_t end,
+                      ScalarParams<T> p) {
+  for (int64_t i = begin; i < end; ++i) {
+    if constexpr (F::kSaves == Saves::kInput) {
+      gx[i] = F::backward(in[i], T(0), g[i], p);
+    } else if constexpr (F::kSaves == Saves::kOutput) {
+      gx[i] = F::backward(T(0), out[i], g[i], p);
+    } else {
+      gx[i] = F::backward(T(0), T(0), g[i], p);
+    }
+  }
+}
+
+// f(begin, end) over [0, n), in one block per thread (64-element aligned) when n is large.
+template <typename F>
+void for_blocks(int64_t n, F&& f) {
+#pragma omp parallel if (n > kParallelGrain)
+  {
+    const int64_t per = round_up(ceil_div(n, omp_get_num_threads()), 64);
+    const int64_t begin = std::min(n, per * omp_get_thread_num());
+    f(begin, std::min(n, begin + per));
+  }
+}
+
 template <typename T, typename F>
 void unary_forward(const Tensor& x, Tensor& y, ScalarParams<T> p) {
-  const int64_t n = x.numel();
   const T* in = x.data<T>();
   T* out = y.data<T>();
-#pragma omp parallel for simd if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) out[i] = F::forward(in[i], p);
+  for_blocks(x.numel(), [&](int64_t b, int64_t e) { unary_forward_range<T, F>(in, out, b, e, p); });
 }
 
 template <typename T, typename F>
 void unary_grad(const Tensor& x, const Tensor& y, const Tensor& grad_y, Tensor& grad_x,
                 ScalarParams<T> p) {
-  const int64_t n = grad_y.numel();
   const T* in = F::kSaves == Saves::kInput ? x.data<T>() : nullptr;
   const T* out = F::kSaves == Saves::kOutput ? y.data<T>() : nullptr;
   const T* g = grad_y.data<T>();
   T* gx = grad_x.data<T>();
-#pragma omp parallel for if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    gx[i] = F::backward(in ? in[i] : T(0), out ? out[i] : T(0), g[i], p);
-  }
+  for_blocks(grad_y.numel(),
+             [&](int64_t b, int64_t e) { unary_grad_range<T, F>(in, out, g, gx, b, e, p); });
 }
 
 // Per merged dim: size and the element strides of a and b (out is contiguous).

@@ -132,13 +132,14 @@ void col2im_plane(const T* col, const Conv2dGeometry& g, int64_t ld, T* x) {
   }
 }
 
-// cols of images [n0, n0 + count): x: [N, C_in, H, W], col: [C_in * KH * KW, count * OH * OW]
+// cols of images [n0, n0 + count): x: [N, C_in, H, W], col: [C_in * KH * KW, count * OH * OW].
+// Channel-major over the work, so a thread walks each row of col from image to image.
 template <typename T>
 void im2col_chunk(const T* x, const Conv2dGeometry& g, int64_t n0, int64_t count, T* col) {
   const int64_t ld = count * g.out_plane(), taps = g.kh * g.kw;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t i = 0; i < count; ++i)
-    for (int64_t c = 0; c < g.c_in; ++c)
+  for (int64_t c = 0; c < g.c_in; ++c)
+    for (int64_t i = 0; i < count; ++i)
       im2col_plane(x + ((n0 + i) * g.c_in + c) * g.in_plane(), g,
                    col + c * taps * ld + i * g.out_plane(), ld);
 }
@@ -149,8 +150,8 @@ template <typename T>
 void col2im_chunk(const T* col, const Conv2dGeometry& g, int64_t n0, int64_t count, T* grad_x) {
   const int64_t ld = count * g.out_plane(), taps = g.kh * g.kw;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t i = 0; i < count; ++i)
-    for (int64_t c = 0; c < g.c_in; ++c)
+  for (int64_t c = 0; c < g.c_in; ++c)
+    for (int64_t i = 0; i < count; ++i)
       col2im_plane(col + c * taps * ld + i * g.out_plane(), g, ld,
                    grad_x + ((n0 + i) * g.c_in + c) * g.in_plane());
 }

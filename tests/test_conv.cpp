@@ -124,6 +124,7 @@ const std::vector<ConvCase>& fast_path_cases() {
       {"implicit_pad_past_kernel", {2, 16, 5, 5}, {4, 16, 1, 1}, opts({1, 1}, {1, 1})},
       {"implicit_1x1_stride2", {3, 16, 8, 8}, {8, 16, 1, 1}, opts({2, 2}, {0, 0})},
       {"implicit_1x1_stride2_rows_of_9", {2, 64, 18, 17}, {8, 64, 1, 1}, opts({2, 2}, {0, 0})},
+      {"implicit_1x1_stride2_4px_rows", {3, 64, 8, 7}, {8, 64, 1, 1}, opts({2, 2}, {0, 0})},
       {"implicit_1x1_stride2_wide_odd", {2, 16, 35, 33}, {8, 16, 1, 1}, opts({2, 2}, {0, 0})},
       {"implicit_1x1_stride2_one_image_per_gemm",
        {2, 64, 32, 32},

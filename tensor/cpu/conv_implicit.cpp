@@ -122,12 +122,14 @@ class PackedWeights final : public PanelSource {
 
 // How eight offsets col[0..8) of a chunk step: offsets strictly increase within a chunk, so
 // end-to-end differences tell. kRun: one row run (stride 1); kHalves: two runs of four (4-wide
-// rows); kStride2: every other value of one row; kScattered: anything else (gathered).
-enum RunKind { kRun, kHalves, kStride2, kScattered };
+// rows); kStride2: every other value of one row; kStride2Halves: every other value of two runs
+// of seven (4-wide rows of a stride-2 conv); kScattered: anything else (gathered).
+enum RunKind { kRun, kHalves, kStride2, kStride2Halves, kScattered };
 inline RunKind run_kind(const int32_t* col) {
   if (col[7] - col[0] == 7) return kRun;
   if (col[3] - col[0] == 3 && col[7] - col[4] == 3) return kHalves;
   if (col[7] - col[0] == 14) return kStride2;
+  if (col[3] - col[0] == 6 && col[7] - col[4] == 6) return kStride2Halves;
   return kScattered;
 }
 
@@ -139,11 +141,14 @@ inline __m256 load8(const float* at, const int32_t* col) {
     return _mm256_loadu_ps(at + col[0]);
   } else if constexpr (kind == kHalves) {
     return _mm256_loadu2_m128(at + col[4], at + col[0]);
-  } else if constexpr (kind == kStride2) {  // even lanes of 15 values (the 16th is not read)
-    const __m256 lo = _mm256_loadu_ps(at + col[0]);
-    const __m256 hi =
-        _mm256_maskload_ps(at + col[0] + 8, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0));
-    const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));  // 0 2 8 10 4 6 12 14
+  } else if constexpr (kind == kStride2 || kind == kStride2Halves) {
+    // Even lanes of two runs (the 8th value of the second is not read): 0 2 8 10 4 6 12 14
+    // (kStride2Halves: a0 a2 b0 b2 a4 a6 b4 b6), then the middle quarters swapped.
+    const __m256i seven = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
+    const __m256 lo =
+        kind == kStride2 ? _mm256_loadu_ps(at + col[0]) : _mm256_maskload_ps(at + col[0], seven);
+    const __m256 hi = _mm256_maskload_ps(at + (kind == kStride2 ? col[0] + 8 : col[4]), seven);
+    const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
     return _mm256_castpd_ps(
         _mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
   } else {
@@ -163,6 +168,8 @@ inline void with_kind(RunKind kind, F&& f) {
       return f(std::integral_constant<RunKind, kHalves>{});
     case kStride2:
       return f(std::integral_constant<RunKind, kStride2>{});
+    case kStride2Halves:
+      return f(std::integral_constant<RunKind, kStride2Halves>{});
     default:
       return f(std::integral_constant<RunKind, kScattered>{});
   }

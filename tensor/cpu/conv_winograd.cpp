@@ -170,6 +170,10 @@ const SgemmKernel& winograd_kernel() {
 // micro-panels per kc-deep slab (as conv_implicit.cpp packs weights), operand e from e * stride().
 // Forward: k = w[a, b]; flipped (backward-data, where g is the geometry of grad_y -> grad_x):
 // k[i][j] = w[b, a, 2 - i, 2 - j] with w: [C_in of g, C_out of g, 3, 3].
+// U is 36 C_in C_out floats (38 MB at 512 channels), far past the caches: it is written four
+// depths at a time, so that each 64-byte line (4 depths x 4 rows when mr = 4) is written whole,
+// by streaming stores. One depth at a time wrote a quarter of each line, and the line had left
+// L2 before the next quarter came: four reads of U from memory, 20% of a 512-channel conv.
 class TransformedKernels {
  public:
   TransformedKernels(const SgemmKernel& kern, const float* w, const Conv2dGeometry& g, bool flipped)
@@ -177,35 +181,27 @@ class TransformedKernels {
                 gemm_detail::sgemm_blocking(kern, g.c_out, 1, g.c_in).kc, kern.mr},
         store_(Tensor::empty(Shape{kElems * stride()}, kF32)) {
     const int64_t rows = g.c_out, cols = g.c_in, blocks = ceil_div(layout_.width, kLanes);
-    float* packed = store_.data<float>();
-#pragma omp parallel for schedule(static) if (rows * cols > 4096)
-    for (int64_t b = 0; b < cols; ++b) {
-      for (int64_t block = 0; block < blocks; ++block) {  // rows a0 .. a0 + kLanes at once
-        const int64_t a0 = block * kLanes, lanes = std::min<int64_t>(kLanes, rows - a0);
-        const float* k[kLanes];  // the 9 taps of pair (a0 + l, b)
-        for (int l = 0; l < kLanes; ++l) {
-          const int64_t a = a0 + std::min<int64_t>(l, lanes - 1);
-          k[l] = flipped ? w + (b * rows + a) * 9 : w + (a * cols + b) * 9;
-        }
-        Lanes taps[9], half[18], out[kElems];
-        load_taps(k, taps);
-        if (flipped) std::reverse(taps, taps + 9);
-        clear_lanes(taps, 9, lanes);
-        for (int j = 0; j < 3; ++j) kernel_1d(taps + j, 3, half + j, 3);         // [6][3]
-        for (int i = 0; i < 6; ++i) kernel_1d(half + 3 * i, 1, out + 6 * i, 1);  // [6][6]
-        // Lines a0, a0 + 1, ... are consecutive within a micro-panel, the next panel's first line
-        // at the same depth comes (slab_depth - 1) mr floats after the last one; mr % 4 == 0.
-        alignas(32) float flat[kElems][kLanes];
-        std::memcpy(flat, out, sizeof flat);
-        const int64_t slab_depth = std::min(layout_.kc, cols - b / layout_.kc * layout_.kc);
-        int64_t at = layout_.offset(b, a0), in_panel = a0 % layout_.nr;
-        for (int l = 0; l < kLanes && a0 + l < layout_.width; l += 4) {
-          for (int e = 0; e < kElems; ++e)
-            std::memcpy(packed + e * stride() + at, &flat[e][l], 4 * sizeof(float));
-          at += 4;
-          if ((in_panel += 4) == layout_.nr) in_panel = 0, at += (slab_depth - 1) * layout_.nr;
+    std::vector<int64_t> starts;  // groups of up to kDepths columns, none across a slab
+    for (int64_t p0 = 0; p0 < cols; p0 += layout_.kc)
+      for (int64_t b0 = p0; b0 < std::min(cols, p0 + layout_.kc); b0 += kDepths)
+        starts.push_back(b0);
+    const int64_t groups = static_cast<int64_t>(starts.size());
+#pragma omp parallel if (rows * cols > 4096)
+    {
+#pragma omp for schedule(static)
+      for (int64_t q = 0; q < groups; ++q) {
+        const int64_t b0 = starts[q], slab_end = std::min(cols, (b0 / layout_.kc + 1) * layout_.kc);
+        const int depths = static_cast<int>(std::min<int64_t>(kDepths, slab_end - b0));
+        for (int64_t block = 0; block < blocks; ++block) {  // rows a0 .. a0 + kLanes at once
+          alignas(32) float flat[kDepths][kElems][kLanes];
+          for (int d = 0; d < depths; ++d)
+            transform(w, rows, cols, flipped, b0 + d, block, flat[d]);
+          store(flat, b0, depths, block * kLanes);
         }
       }
+#if defined(__AVX2__)
+      _mm_sfence();  // the streaming stores are visible before the GEMMs read U
+#endif
     }
   }
   int64_t stride() const {
@@ -216,6 +212,56 @@ class TransformedKernels {
   }
 
  private:
+  static constexpr int kDepths = 4;  // columns b transformed and stored together
+
+  // out[e][l] = U[e] of pair (block kLanes + l, b) (0 past the last row).
+  static void transform(const float* w, int64_t rows, int64_t cols, bool flipped, int64_t b,
+                        int64_t block, float out[kElems][kLanes]) {
+    const int64_t a0 = block * kLanes, lanes = std::min<int64_t>(kLanes, rows - a0);
+    const float* k[kLanes];  // the 9 taps of pair (a0 + l, b)
+    for (int l = 0; l < kLanes; ++l) {
+      const int64_t a = a0 + std::min<int64_t>(l, lanes - 1);
+      k[l] = flipped ? w + (b * rows + a) * 9 : w + (a * cols + b) * 9;
+    }
+    Lanes taps[9], half[18], u[kElems];
+    load_taps(k, taps);
+    if (flipped) std::reverse(taps, taps + 9);
+    clear_lanes(taps, 9, lanes);
+    for (int j = 0; j < 3; ++j) kernel_1d(taps + j, 3, half + j, 3);       // [6][3]
+    for (int i = 0; i < 6; ++i) kernel_1d(half + 3 * i, 1, u + 6 * i, 1);  // [6][6]
+    std::memcpy(out, u, sizeof u);
+  }
+
+  // Depths [b0, b0 + depths) (one slab) of rows [a0, a0 + kLanes) of every operand. Rows a0,
+  // a0 + 1, ... are consecutive within a micro-panel, consecutive depths mr floats apart; the
+  // next panel's first row at the same depth comes (slab_depth - 1) mr floats after the last
+  // one; mr % 4 == 0.
+  void store(const float flat[kDepths][kElems][kLanes], int64_t b0, int depths, int64_t a0) {
+    const int64_t mr = layout_.nr,
+                  slab_depth = std::min(layout_.kc, layout_.depth - b0 / layout_.kc * layout_.kc);
+    float* packed = store_.data<float>();
+    int64_t at = layout_.offset(b0, a0), in_panel = a0 % mr;
+    for (int l = 0; l < kLanes && a0 + l < layout_.width; l += 4) {
+      for (int e = 0; e < kElems; ++e) {
+        float* to = packed + e * stride() + at;
+#if defined(__AVX2__)
+        if (mr == 4 && depths == kDepths && reinterpret_cast<uintptr_t>(to) % 32 == 0) {
+          // One whole line: depths b0 .. b0 + 3 of rows a0 + l .. a0 + l + 3.
+          const __m256 d01 = _mm256_loadu2_m128(&flat[1][e][l], &flat[0][e][l]);
+          const __m256 d23 = _mm256_loadu2_m128(&flat[3][e][l], &flat[2][e][l]);
+          _mm256_stream_ps(to, d01);
+          _mm256_stream_ps(to + 8, d23);
+          continue;
+        }
+#endif
+        for (int d = 0; d < depths; ++d)
+          std::memcpy(to + d * mr, &flat[d][e][l], 4 * sizeof(float));
+      }
+      at += 4;
+      if ((in_panel += 4) == mr) in_panel = 0, at += (slab_depth - 1) * mr;
+    }
+  }
+
   // taps[q][l] = k[l][q]
   static void load_taps(const float* const k[kLanes], Lanes taps[9]) {
 #if defined(__AVX2__)

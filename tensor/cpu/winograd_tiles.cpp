@@ -125,8 +125,28 @@ void gather_output_grads(const float* grad_y, const Conv2dGeometry& g, const Til
 void scatter_outputs(Lanes out[16], float bias, const Conv2dGeometry& g, const Tiles& tiles,
                      int64_t c, int64_t t0, int64_t count, float* y) {
   alignas(32) float rows[kLanes][16];  // tile l's 4x4, row-major
+  Tiles::Position at[kLanes];
+  tiles.locate(t0, count, at);
 #if defined(__AVX2__)
   const __m256 b = _mm256_set1_ps(bias);
+  if (count == kLanes && at[kLanes - 1].n == at[0].n && at[kLanes - 1].ti == at[0].ti &&
+      at[kLanes - 1].tj == at[0].tj + kLanes - 1 && 4 * at[0].ti + 4 <= g.out_h &&
+      4 * (at[0].tj + kLanes) <= g.out_w) {
+    // Eight whole tiles side by side: each output row is 32 consecutive floats, stored as four
+    // 8-float runs straight from the registers.
+    float* row =
+        y + (at[0].n * g.c_out + c) * g.out_plane() + 4 * at[0].ti * g.out_w + 4 * at[0].tj;
+    for (int i = 0; i < 4; ++i, row += g.out_w) {
+      __m256 u[4];  // after the transpose: tile l's row i | tile l + 4's row i
+      for (int j = 0; j < 4; ++j) u[j] = _mm256_add_ps((__m256)out[i * 4 + j], b);
+      transpose_4x8(u);
+      _mm256_storeu_ps(row, _mm256_permute2f128_ps(u[0], u[1], 0x20));
+      _mm256_storeu_ps(row + 8, _mm256_permute2f128_ps(u[2], u[3], 0x20));
+      _mm256_storeu_ps(row + 16, _mm256_permute2f128_ps(u[0], u[1], 0x31));
+      _mm256_storeu_ps(row + 24, _mm256_permute2f128_ps(u[2], u[3], 0x31));
+    }
+    return;
+  }
   for (int i = 0; i < 4; ++i) {
     __m256 u[4];
     for (int j = 0; j < 4; ++j) u[j] = _mm256_add_ps((__m256)out[i * 4 + j], b);
@@ -140,8 +160,6 @@ void scatter_outputs(Lanes out[16], float bias, const Conv2dGeometry& g, const T
   for (int l = 0; l < kLanes; ++l)
     for (int e = 0; e < 16; ++e) rows[l][e] = out[e][l] + bias;
 #endif
-  Tiles::Position at[kLanes];
-  tiles.locate(t0, count, at);
   for (int l = 0; l < count; ++l) {
     const auto [n, ti, tj] = at[l];
     float* plane = y + (n * g.c_out + c) * g.out_plane() + 4 * ti * g.out_w + 4 * tj;
@@ -178,9 +196,14 @@ void output_grad_transform(const float* grad_y, const Conv2dGeometry& g, const T
 void transform_outputs(const float* m, int64_t stride, int64_t ld, const Conv2dGeometry& g,
                        const Tiles& tiles, int64_t c, int64_t t0, int64_t count, int64_t first,
                        float bias, float* y) {
+  // One 32-byte load per element (a memcpy became two 16-byte copies through the stack, which
+  // the 32-byte reads of prod then waited on).
+  typedef float UnalignedLanes
+      __attribute__((vector_size(sizeof(Lanes)), aligned(4), __may_alias__));
   Lanes prod[kElems], half[24], out[16];
+  const float* at = m + c * ld + (t0 - first);
   for (int e = 0; e < kElems; ++e)
-    std::memcpy(&prod[e], m + e * stride + c * ld + (t0 - first), sizeof(Lanes));
+    prod[e] = *reinterpret_cast<const UnalignedLanes*>(at + e * stride);
   for (int j = 0; j < 6; ++j) output_1d(prod + j, 6, half + j, 6);         // [4][6]
   for (int i = 0; i < 4; ++i) output_1d(half + 6 * i, 1, out + 4 * i, 1);  // [4][4]
   scatter_outputs(out, bias, g, tiles, c, t0, count, y);

@@ -120,9 +120,21 @@ struct ChannelPanels {
     for (int e = 0; e < kElems; ++e) {
       alignas(32) float tile_rows[kLanes][kLanes];  // [tile][channel]
 #if defined(__AVX2__)
-      __m256 r[kLanes];
+      __m256 r[kLanes];  // after the transpose: tile l's 8 channels
       for (int k = 0; k < kLanes; ++k) r[k] = (__m256)vals[k][e];
       gemm_detail::transpose_8x8_in_regs(r);
+      float* run = out + e * stride + c0 / w * depth * w + t * w + c0 % w;  // tile t, c0
+      if (w % kLanes == 0) {  // the 8 channels are one run of each tile's line
+        for (int l = 0; l < kLanes; ++l) _mm256_storeu_ps(run + l * w, r[l]);
+        continue;
+      }
+      if (w == 4) {  // channels c0 .. c0 + 3 in one panel, c0 + 4 .. c0 + 7 in the next
+        for (int l = 0; l < kLanes; l += 2) {
+          _mm256_storeu_ps(run + l * 4, _mm256_permute2f128_ps(r[l], r[l + 1], 0x20));
+          _mm256_storeu_ps(run + depth * 4 + l * 4, _mm256_permute2f128_ps(r[l], r[l + 1], 0x31));
+        }
+        continue;
+      }
       for (int l = 0; l < kLanes; ++l) _mm256_store_ps(tile_rows[l], r[l]);
 #else
       for (int k = 0; k < kLanes; ++k)

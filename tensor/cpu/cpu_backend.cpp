@@ -155,10 +155,11 @@ void CpuBackend::gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Ten
         dgemm(p.trans_a, p.trans_b, p.m, p.n, p.k, p.alpha, pa, lda, pb, ldb, p.beta, pc, p.n);
       }
     };
-    // Small products (the GC blocks' per-sample matrix-vector products) run one per thread,
-    // larger ones one at a time with every thread inside sgemm. Not an `if` clause: sgemm's own
-    // parallel region inside an inactive one would be nested, and start a fresh team each call.
-    if (p.batch > 1 && double(p.m) * double(p.n) * double(p.k) < kGemmWorkPerThread &&
+    // Products that sgemm would run on one thread (the GC blocks' per-sample products) run one
+    // per thread, larger ones one at a time with every thread inside sgemm. Not an `if` clause:
+    // sgemm's own parallel region inside an inactive one would be nested, and start a fresh team
+    // each call.
+    if (p.batch > 1 && team_for_work(double(p.m) * double(p.n) * double(p.k)) == 1 &&
         !omp_in_parallel()) {
 #pragma omp parallel for schedule(static)
       for (int64_t i = 0; i < p.batch; ++i) item(i);

@@ -1,11 +1,14 @@
 // CPU conv2d forward, backward-data and backward-weight, lowered to our GEMM. Layer: tensor/cpu.
-// The batch is cut into chunks of images, each chunk run start to end by one OpenMP thread
-// (single-threaded GEMMs, no barriers). A chunk's column matrix cols [C_in * KH * KW, count * P]
-// (row (c, kh, kw), column (image, oh, ow), P = OH * OW) comes from im2col into a workspace
-// Tensor (the caching allocator reuses it). Per group g: y_g = W_g cols_g; cols_g = W_g^T
-// grad_y_g, then col2im; grad_W_g += grad_y_g cols_g^T. Planes >= kPerImagePlane: one image per
-// chunk, GEMMs straight on NCHW (a 1x1 stride-1 unpadded conv skips im2col: x[n] is [C_in, P]);
-// smaller planes batch images into one GEMM with a copy to / from NCHW. tools/bench/conv/NOTES.md.
+// Each pass takes the first path that applies: dense (conv_dense.h: planes smaller than the
+// kernel), Winograd (conv_winograd.h, f32 3x3 stride 1), implicit GEMM (conv_implicit.h, f32),
+// else the im2col path of this file, which also serves f64 and groups. The batch is cut into chunks
+// of images, each chunk run start to end by one OpenMP thread (single-threaded GEMMs, no barriers).
+// A chunk's column matrix cols [C_in * KH * KW, count * P] (row (c, kh, kw), column (image, oh,
+// ow), P = OH * OW) comes from im2col into a workspace Tensor (the caching allocator reuses it).
+// Per group g: y_g = W_g cols_g; cols_g = W_g^T grad_y_g, then col2im; grad_W_g += grad_y_g
+// cols_g^T. Planes >= kPerImagePlane: one image per chunk, GEMMs straight on NCHW (a 1x1 stride-1
+// unpadded conv skips im2col: x[n] is [C_in, P]); smaller planes batch images into one GEMM with a
+// copy to / from NCHW. tools/bench/conv/NOTES.md.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>

@@ -65,6 +65,37 @@ TEST(BatchNormRunningStats, TrainingUpdatesWithMomentumAndUnbiasedVariance) {
   }
 }
 
+// f32 batch norm sums rows in float lanes, blocks of 512 elements, totals in double: on planes of
+// 1600 elements (three blocks and a tail) with a mean of 100 and unit spread, the statistics and
+// the whole backward stay within f32 rounding of the same computation in f64.
+TEST(BatchNormRunningStats, F32SumsOfLongRowsMatchF64) {
+  Generator gen(5);
+  const Tensor x64 = normal({3, 2, 40, 40}, 100.0, 1.0, gen, {kF64});
+  const Tensor g64 = normal(x64.shape(), 0.0, 1.0, gen, {kF64});
+  std::vector<double> stats[2], grads[2];
+  for (DType dtype : {kF32, kF64}) {
+    const int k = dtype == kF32 ? 0 : 1;
+    Tensor x = x64.to(dtype).set_requires_grad(true);
+    Tensor weight = full({2}, 1.5, {dtype}).set_requires_grad(true);
+    Tensor rm = zeros({2}, {dtype}), rv = zeros({2}, {dtype});
+    backward(batch_norm(x, weight, Tensor(), rm, rv, true, 1.0, 1e-5), g64.to(dtype));
+    for (const Tensor& t : {rm, rv}) {
+      const std::vector<double> v = t.to_vector();
+      stats[k].insert(stats[k].end(), v.begin(), v.end());
+    }
+    for (const Tensor& t : {x.grad(), weight.grad()}) {
+      const std::vector<double> v = t.to_vector();
+      grads[k].insert(grads[k].end(), v.begin(), v.end());
+    }
+  }
+  for (size_t i = 0; i < stats[0].size(); ++i)
+    EXPECT_NEAR(stats[0][i], stats[1][i], 2e-6 * std::abs(stats[1][i])) << "statistic " << i;
+  double scale = 0;
+  for (double v : grads[1]) scale = std::max(scale, std::abs(v));
+  for (size_t i = 0; i < grads[0].size(); ++i)
+    ASSERT_NEAR(grads[0][i], grads[1][i], 1e-4 * scale) << "gradient element " << i;
+}
+
 TEST(BatchNormRunningStats, EvalUsesRunningStatsAndLeavesThemAlone) {
   Tensor x = ramp(2, 2, 2, 2, kF64);
   Tensor running_mean = from_vector(std::vector<double>{0.5, -1.0}, Shape{2}, {kF64});

@@ -1,8 +1,9 @@
 // CPU batch norm (statistics, forward, backward) and layer norm (forward, backward). Layer:
 // tensor/cpu. Batch norm runs one OpenMP thread per channel group; each pass over memory is a
-// single sweep: statistics are shifted sums (by the channel's first element) of x and x^2 in
-// double, the backward's two reductions sum(g) and sum(g * x_hat) share one sweep, then one
-// elementwise sweep writes grad_x. Layer norm does the same per row, threads over rows.
+// single sweep: statistics are shifted sums (by the channel's first element) of x and x^2 (f32:
+// float lanes over blocks of a row, totals in double), the backward's two reductions sum(g) and
+// sum(g * x_hat) share one sweep, then one elementwise sweep writes grad_x. Layer norm does the
+// same per row, threads over rows.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -21,8 +22,8 @@ void moments(double shift, double sum, double sum_sq, int64_t count, double& mea
   var = std::max(sum_sq / static_cast<double>(count) - m * m, 0.0);
 }
 
-// Per-row sums of a channel, added into double totals. f32 rows (at most a plane: a few
-// thousand elements) sum in 8 float lanes, then in double; f64 rows in double throughout.
+// Per-row sums of a channel, added into double totals. f32 rows sum in 8 float lanes, blocks of
+// kBlock elements at a time (64 terms per lane), then in double; f64 rows in double throughout.
 typedef float Lanes8 __attribute__((vector_size(8 * sizeof(float))));
 
 inline Lanes8 load8(const float* p) {
@@ -37,23 +38,27 @@ inline double lane_sum(Lanes8 v) {
   return s;
 }
 
+// Float lanes hold at most kBlock / 8 terms each before they go into the double totals.
+constexpr int64_t kBlock = 512;
+
 // sum += sum(row - shift), sum_sq += sum((row - shift)^2).
 inline void add_moments(const float* row, int64_t len, float shift, double& sum, double& sum_sq) {
-  Lanes8 s = {}, s2 = {};
   int64_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    const Lanes8 d = load8(row + i) - shift;
-    s += d;
-    s2 += d * d;
+  for (; i + 8 <= len;) {
+    Lanes8 s = {}, s2 = {};
+    for (const int64_t end = std::min(len, i + kBlock); i + 8 <= end; i += 8) {
+      const Lanes8 d = load8(row + i) - shift;
+      s += d;
+      s2 += d * d;
+    }
+    sum += lane_sum(s);
+    sum_sq += lane_sum(s2);
   }
-  float ts = 0, ts2 = 0;
   for (; i < len; ++i) {
-    const float d = row[i] - shift;
-    ts += d;
-    ts2 += d * d;
+    const double d = row[i] - shift;
+    sum += d;
+    sum_sq += d * d;
   }
-  sum += lane_sum(s) + ts;
-  sum_sq += lane_sum(s2) + ts2;
 }
 
 inline void add_moments(const double* row, int64_t len, double shift, double& sum, double& sum_sq) {
@@ -67,20 +72,21 @@ inline void add_moments(const double* row, int64_t len, double shift, double& su
 // sum_g += sum(g), sum_gx += sum(g * (x - m)).
 inline void add_grad_sums(const float* g, const float* x, int64_t len, float m, double& sum_g,
                           double& sum_gx) {
-  Lanes8 s = {}, sx = {};
   int64_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    const Lanes8 gv = load8(g + i);
-    s += gv;
-    sx += gv * (load8(x + i) - m);
+  for (; i + 8 <= len;) {
+    Lanes8 s = {}, sx = {};
+    for (const int64_t end = std::min(len, i + kBlock); i + 8 <= end; i += 8) {
+      const Lanes8 gv = load8(g + i);
+      s += gv;
+      sx += gv * (load8(x + i) - m);
+    }
+    sum_g += lane_sum(s);
+    sum_gx += lane_sum(sx);
   }
-  float ts = 0, tsx = 0;
   for (; i < len; ++i) {
-    ts += g[i];
-    tsx += g[i] * (x[i] - m);
+    sum_g += g[i];
+    sum_gx += static_cast<double>(g[i]) * (x[i] - m);
   }
-  sum_g += lane_sum(s) + ts;
-  sum_gx += lane_sum(sx) + tsx;
 }
 
 inline void add_grad_sums(const double* g, const double* x, int64_t len, double m, double& sum_g,

@@ -83,6 +83,24 @@ TEST(Backend, CopyBlockSplitsLongRows) {
     }
 }
 
+// Rows of one or two elements (the element-copy path), f32 and f64, at column offsets.
+TEST(Backend, CopyBlockShortRows) {
+  for (DType dtype : {kF32, kF64})
+    for (int64_t cols : {1, 2}) {
+      const int64_t rows = 40000, src_ld = 3, dst_ld = 5;
+      const Tensor src = arange(0, static_cast<double>(rows * src_ld), 1.0, {dtype});
+      Tensor dst = full({rows * dst_ld}, -1.0, {dtype});
+      backend_of(src).copy_block(src, src_ld, 1, dst, dst_ld, 2, rows, cols);
+      const std::vector<double> out = dst.to_vector();
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < dst_ld; ++c) {
+          const bool inside = c >= 2 && c < 2 + cols;
+          const double want = inside ? static_cast<double>(r * src_ld + 1 + c - 2) : -1.0;
+          ASSERT_EQ(out[r * dst_ld + c], want) << dtype_name(dtype) << " row " << r << " col " << c;
+        }
+    }
+}
+
 TEST(Tensor, DtypeCastsCloneAndItem) {
   Tensor t = from_vector(std::vector<double>{1.5, -2.25}, {2}, {kF64});
   Tensor f = t.to(kF32);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/kernel_util.h"
@@ -53,6 +54,19 @@ void CpuBackend::copy_block(const Tensor& src, int64_t src_ld, int64_t src_col, 
   const size_t es = dtype_size(src.dtype());
   const char* in = static_cast<const char*>(src.raw_data());
   char* out = static_cast<char*>(dst.raw_data());
+  if (cols * static_cast<int64_t>(es) <= 16 && (es == 4 || es == 8)) {
+    // Short rows (gc_context's backward concatenates [B, C, 1] columns): element copies, not a
+    // memcpy call per row.
+    const auto copy = [&](auto size) {
+      constexpr size_t n = decltype(size)::value;  // a fixed-size memcpy is one move
+#pragma omp parallel for if (rows * cols > kParallelGrain)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          std::memcpy(out + (r * dst_ld + dst_col + c) * n, in + (r * src_ld + src_col + c) * n, n);
+    };
+    return es == 4 ? copy(std::integral_constant<size_t, 4>{})
+                   : copy(std::integral_constant<size_t, 8>{});
+  }
   // Rows cut into pieces of at most 64K elements, so that the threads share long rows too (a
   // concat along dim 0 copies each input as one row).
   const int64_t piece = std::clamp<int64_t>(cols, 1, int64_t{1} << 16);

@@ -68,37 +68,28 @@ TEST(Tensor, ViewsShareStorage) {
   EXPECT_THROW(t.view_rows(2, 4), Error);
 }
 
-// Rows longer than the 64K-element pieces the CPU copy shares among threads, at column offsets.
-TEST(Backend, CopyBlockSplitsLongRows) {
-  const int64_t rows = 3, src_ld = 150000, dst_ld = 150010, cols = 140001;
-  const Tensor src = arange(0, static_cast<double>(rows * src_ld)).view_as({rows, src_ld});
-  Tensor dst = full({rows, dst_ld}, -1.0);
+// copy_block of `cols` columns from column 5 of src = 0, 1, 2, ... ([rows, src_ld]) to column 3
+// of dst ([rows, dst_ld], else -1): every element of dst checked.
+void check_copy_block(DType dtype, int64_t rows, int64_t src_ld, int64_t dst_ld, int64_t cols) {
+  const Tensor src = arange(0, static_cast<double>(rows * src_ld), 1.0, {dtype});
+  Tensor dst = full({rows * dst_ld}, -1.0, {dtype});
   backend_of(src).copy_block(src, src_ld, 5, dst, dst_ld, 3, rows, cols);
   const std::vector<double> out = dst.to_vector();
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < dst_ld; ++c) {
       const bool inside = c >= 3 && c < 3 + cols;
       const double want = inside ? static_cast<double>(r * src_ld + 5 + c - 3) : -1.0;
-      ASSERT_EQ(out[r * dst_ld + c], want) << "row " << r << " column " << c;
+      ASSERT_EQ(out[r * dst_ld + c], want)
+          << dtype_name(dtype) << " " << cols << " columns: row " << r << " column " << c;
     }
 }
 
-// Rows of one or two elements (the element-copy path), f32 and f64, at column offsets.
-TEST(Backend, CopyBlockShortRows) {
+// Rows longer than the 64K-element pieces the CPU copy shares among threads, and rows of one or
+// two elements (copied element by element), f32 and f64.
+TEST(Backend, CopyBlockLongAndShortRows) {
+  check_copy_block(kF32, 3, 150000, 150010, 140001);
   for (DType dtype : {kF32, kF64})
-    for (int64_t cols : {1, 2}) {
-      const int64_t rows = 40000, src_ld = 3, dst_ld = 5;
-      const Tensor src = arange(0, static_cast<double>(rows * src_ld), 1.0, {dtype});
-      Tensor dst = full({rows * dst_ld}, -1.0, {dtype});
-      backend_of(src).copy_block(src, src_ld, 1, dst, dst_ld, 2, rows, cols);
-      const std::vector<double> out = dst.to_vector();
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < dst_ld; ++c) {
-          const bool inside = c >= 2 && c < 2 + cols;
-          const double want = inside ? static_cast<double>(r * src_ld + 1 + c - 2) : -1.0;
-          ASSERT_EQ(out[r * dst_ld + c], want) << dtype_name(dtype) << " row " << r << " col " << c;
-        }
-    }
+    for (int64_t cols : {1, 2}) check_copy_block(dtype, 40000, 7, 6, cols);
 }
 
 TEST(Tensor, DtypeCastsCloneAndItem) {

@@ -194,6 +194,13 @@ void backward(const Tensor& root, const Tensor& grad_root) {
   NoGradGuard no_grad;
   std::unordered_map<uint64_t, Tensor> grads{{root.id(), g}};
   std::unordered_map<uint64_t, std::pair<Tensor, Tensor>> leaf_grads;  // id -> (leaf, grad)
+  // Where an input's gradient accumulates: beside the leaf itself, or keyed by the tensor's id.
+  const auto slot = [&](const NodeInput& input) -> Tensor& {
+    if (!input.leaf.defined()) return grads[input.id];
+    auto& leaf_slot = leaf_grads[input.id];
+    leaf_slot.first = input.leaf;
+    return leaf_slot.second;
+  };
   const std::vector<Node>& nodes = tape.nodes();
   for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
     const Node& node = *it;
@@ -203,14 +210,7 @@ void backward(const Tensor& root, const Tensor& grad_root) {
     grads.erase(found);
     if (node.rows_start >= 0) {  // a slice: add into the rows of the input's gradient
       const NodeInput& input = node.inputs[0];
-      if (!input.needs_grad) continue;
-      if (input.leaf.defined()) {
-        auto& slot = leaf_grads[input.id];
-        slot.first = input.leaf;
-        accumulate_rows(slot.second, input.shape, node.rows_start, grad_output);
-      } else {
-        accumulate_rows(grads[input.id], input.shape, node.rows_start, grad_output);
-      }
+      if (input.needs_grad) accumulate_rows(slot(input), input.shape, node.rows_start, grad_output);
       continue;
     }
     std::vector<Tensor> grad_inputs(node.inputs.size());
@@ -221,13 +221,7 @@ void backward(const Tensor& root, const Tensor& grad_root) {
       STAA_CHECK(grad_inputs[i].shape() == input.shape, op_name(node.op),
                  " backward: gradient of input ", i, " has shape ", grad_inputs[i].shape(),
                  ", the input has ", input.shape);
-      if (input.leaf.defined()) {
-        auto& slot = leaf_grads[input.id];
-        slot.first = input.leaf;
-        accumulate(slot.second, grad_inputs[i]);
-      } else {
-        accumulate(grads[input.id], grad_inputs[i]);
-      }
+      accumulate(slot(input), grad_inputs[i]);
     }
   }
   for (auto& [id, leaf_and_grad] : leaf_grads) {

@@ -256,9 +256,12 @@ Tensor StaaLif::forward_time(const Tensor& x) {
     Coefficients c = batch_drop ? plain(B, dropped_pe) : aggregate(input, pe_t, h);
     if (!batch_drop && tsrd_on && t > 0 && o.tsrd_granularity == TsrdGranularity::kSample) {
       const Tensor mask = tsrd_.drop_mask(B, 2, {x.dtype(), x.device()});  // [B, 1]
+      const Tensor keep = 1.0 - mask;
       const Coefficients p = plain(B, dropped_pe);
-      c = {mask * p.gain + (1.0 - mask) * c.gain, mask * p.leak + (1.0 - mask) * c.leak,
-           mask * p.bias + (1.0 - mask) * c.bias};
+      const auto mix = [&](const Tensor& dropped, const Tensor& kept) {
+        return mask * dropped + keep * kept;
+      };
+      c = {mix(p.gain, c.gain), mix(p.leak, c.leak), mix(p.bias, c.bias)};
     }
     // S and the reset from d = V - v_th: both nodes save d alone.
     const Tensor d = membrane_update(input, h, c.gain, c.leak, c.bias - options_.threshold);

@@ -38,15 +38,6 @@ constexpr int64_t kColumnBytes = int64_t{8} << 20;
 constexpr int64_t kSharedGemmRows = 1024;
 constexpr int64_t kSharedColumnBytes = int64_t{32} << 20;
 
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-}
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
-          const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  dgemm(ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
-}
-
 // How a call walks the batch: chunks of images, each chunk on one thread (its GEMMs then run
 // single-threaded); with one chunk or inside a parallel region, one thread whose GEMMs and copies
 // parallelise internally.

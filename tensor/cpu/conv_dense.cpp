@@ -16,15 +16,6 @@ namespace {
 
 constexpr int64_t kMaxUnrolledBytes = int64_t{64} << 20;
 
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float* c, int64_t ldc) {
-  sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
-}
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
-          const double* b, int64_t ldb, double* c, int64_t ldc) {
-  dgemm(ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
-}
-
 // One valid tap: output position o reads input position q through tap t = i KW + j.
 struct Tap {
   int32_t o, q, t;
@@ -77,7 +68,7 @@ template <typename T>
 void conv_forward_dense(const T* x, const T* w, const T* bias, const Conv2dGeometry& g, T* y) {
   const Tensor u = unrolled_weight(w, g, valid_taps(g));
   const int64_t rows = g.c_out * g.out_plane(), cols = g.c_in * g.in_plane();
-  gemm(false, true, g.n, rows, cols, x, cols, u.data<T>(), cols, y, rows);
+  gemm(false, true, g.n, rows, cols, x, cols, u.data<T>(), cols, T(0), y, rows);
   if (bias == nullptr) return;
   const int64_t p_out = g.out_plane();
   for (int64_t n = 0; n < g.n; ++n)
@@ -89,7 +80,7 @@ template <typename T>
 void conv_backward_data_dense(const T* grad_y, const T* w, const Conv2dGeometry& g, T* grad_x) {
   const Tensor u = unrolled_weight(w, g, valid_taps(g));
   const int64_t rows = g.c_out * g.out_plane(), cols = g.c_in * g.in_plane();
-  gemm(false, false, g.n, cols, rows, grad_y, rows, u.data<T>(), cols, grad_x, cols);
+  gemm(false, false, g.n, cols, rows, grad_y, rows, u.data<T>(), cols, T(0), grad_x, cols);
 }
 
 template <typename T>
@@ -98,7 +89,7 @@ void conv_backward_weight_dense(const T* grad_y, const T* x, const Conv2dGeometr
   const int64_t p_out = g.out_plane(), p_in = g.in_plane(), k_taps = g.kh * g.kw;
   const int64_t rows = g.c_out * p_out, cols = g.c_in * p_in;
   Tensor grad_u = Tensor::empty(Shape{rows, cols}, dtype_of<T>::value);
-  gemm(true, false, rows, cols, g.n, grad_y, rows, x, cols, grad_u.data<T>(), cols);
+  gemm(true, false, rows, cols, g.n, grad_y, rows, x, cols, T(0), grad_u.data<T>(), cols);
   const T* du = grad_u.data<T>();
 #pragma omp parallel for schedule(static) if (rows * cols > (int64_t{1} << 16))
   for (int64_t co = 0; co < g.c_out; ++co) {

@@ -3,9 +3,6 @@
 // Broadcasting: out is contiguous; a and b get per-dim strides with 0 on broadcast dims, and
 // adjacent dims that stay contiguous for all three are merged, so most cases become one flat loop
 // or rows of a flat loop.
-#include <omp.h>
-
-#include <algorithm>
 #include <vector>
 
 #include "tensor/cpu/cpu_backend.h"
@@ -37,15 +34,10 @@ void unary_grad_range(const T* in, const T* out, const T* g, T* gx, int64_t begi
   }
 }
 
-// f(begin, end) over [0, n), in one block per thread (64-element aligned) when n is large.
+// f(begin, end) over [0, n): one range per thread (64-element aligned) when n is large.
 template <typename F>
-void for_blocks(int64_t n, F&& f) {
-#pragma omp parallel if (n > kParallelGrain)
-  {
-    const int64_t per = round_up(ceil_div(n, omp_get_num_threads()), 64);
-    const int64_t begin = std::min(n, per * omp_get_thread_num());
-    f(begin, std::min(n, begin + per));
-  }
+void for_blocks(int64_t n, const F& f) {
+  for_ranges(n, n > kParallelGrain ? team_size() : 1, f, 64);
 }
 
 template <typename T, typename F>

@@ -6,8 +6,6 @@
 // order, whatever the thread count.
 #include "tensor/cpu/gemm_thin.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -21,18 +19,6 @@ namespace {
 // grain per thread.
 int thin_team(int64_t count, double work) {
   return int(std::min<int64_t>(count, team_for_work(work, kGemmWorkPerThread / 2)));
-}
-
-// fn(begin, end) over [0, count) cut into `threads` contiguous parts.
-template <typename Fn>
-void split(int64_t count, int threads, const Fn& fn) {
-  if (threads <= 1) return fn(int64_t(0), count);
-#pragma omp parallel num_threads(threads)
-  {
-    const int64_t part = ceil_div(count, omp_get_num_threads());
-    const int64_t begin = std::min(count, omp_get_thread_num() * part);
-    fn(begin, std::min(count, begin + part));
-  }
 }
 
 // x[0], x[stride], ... (len values) as a contiguous array: x itself, or a copy in `buffer`.
@@ -50,26 +36,14 @@ inline T combine(T sum, T alpha, T beta, const T& old) {
   return beta == T(0) ? alpha * sum : alpha * sum + beta * old;
 }
 
-// sum_p x[p] y[p] in 8 interleaved partial sums (the loop vectorises), then a fixed tree.
-template <typename T>
-T dot(const T* x, const T* y, int64_t len) {
-  T part[8] = {};
-  int64_t p = 0;
-  for (; p + 8 <= len; p += 8)
-    for (int l = 0; l < 8; ++l) part[l] += x[p + l] * y[p + l];
-  T sum = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
-  for (; p < len; ++p) sum += x[p] * y[p];
-  return sum;
-}
-
-// out[i * out_stride] = alpha * dot(rows + i * ld, v, len) + beta * out[...], i < count.
+// out[i * out_stride] = alpha * ordered_dot(rows + i * ld, v, len) + beta * out[...], i < count.
 template <typename T>
 void dots(const T* rows, int64_t ld, int64_t count, const T* v, int64_t len, T alpha, T beta,
           T* out, int64_t out_stride) {
-  split(count, thin_team(count, double(count) * len), [&](int64_t begin, int64_t end) {
+  for_ranges(count, thin_team(count, double(count) * len), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       T& o = out[i * out_stride];
-      o = combine(dot(rows + i * ld, v, len), alpha, beta, o);
+      o = combine(ordered_dot(rows + i * ld, v, len), alpha, beta, o);
     }
   });
 }
@@ -80,7 +54,7 @@ template <typename T>
 void weighted_rows(const T* rows, int64_t ld, int64_t len, int64_t count, const T* v, T alpha,
                    T beta, T* out, int64_t out_stride) {
   constexpr int64_t kBlock = 1024;
-  split(count, thin_team(count, double(count) * len), [&](int64_t begin, int64_t end) {
+  for_ranges(count, thin_team(count, double(count) * len), [&](int64_t begin, int64_t end) {
     T sum[kBlock];
     for (int64_t j0 = begin; j0 < end; j0 += kBlock) {
       const int64_t width = std::min(kBlock, end - j0);
@@ -110,7 +84,7 @@ void gemm_thin(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
   if (k == 1) {  // C[i, j] = alpha a_i b_j + beta C[i, j]; a_i = op(A)[i, 0], b_j = op(B)[0, j]
     const T* bj = contiguous(b, trans_b ? ldb : 1, n, buffer);
     const int64_t a_stride = trans_a ? 1 : lda;
-    split(m, thin_team(m, double(m) * n), [&](int64_t begin, int64_t end) {
+    for_ranges(m, thin_team(m, double(m) * n), [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         const T ai = alpha * a[i * a_stride];
         T* row = c + i * ldc;

@@ -1,5 +1,5 @@
-// Small helpers shared by the blocked CPU kernels (gemm.cpp, conv_implicit.cpp,
-// conv_winograd.cpp, winograd_tiles.cpp). Layer: tensor/cpu, private to it.
+// Small helpers shared by the CPU kernels: sizes, thread counts, work split into per-thread
+// ranges, fixed-order sums, plane padding. Layer: tensor/cpu, private to it.
 #pragma once
 
 #include <omp.h>
@@ -28,6 +28,37 @@ constexpr double kGemmWorkPerThread = 1 << 18;
 // Threads worth starting for `work` at `per_thread` each, at most team_size().
 inline int team_for_work(double work, double per_thread = kGemmWorkPerThread) {
   return int(std::clamp(work / per_thread, 1.0, double(team_size())));
+}
+
+// fn(begin, end) over [0, count) cut into `threads` contiguous ranges (one per thread, each
+// starting at a multiple of `align`); one thread: fn(0, count) without a parallel region.
+template <typename Fn>
+void for_ranges(int64_t count, int threads, const Fn& fn, int64_t align = 1) {
+  if (threads <= 1) return fn(int64_t(0), count);
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t part = round_up(ceil_div(count, omp_get_num_threads()), align);
+    const int64_t begin = std::min(count, omp_get_thread_num() * part);
+    fn(begin, std::min(count, begin + part));
+  }
+}
+
+// sum_i x[i] y[i] (y null: sum_i x[i]) in 8 interleaved partial sums (the loop vectorises), then
+// a fixed tree: the same order whatever the thread count.
+template <typename T>
+T ordered_dot(const T* x, const T* y, int64_t len) {
+  T part[8] = {};
+  int64_t i = 0;
+  if (y != nullptr) {
+    for (; i + 8 <= len; i += 8)
+      for (int l = 0; l < 8; ++l) part[l] += x[i + l] * y[i + l];
+  } else {
+    for (; i + 8 <= len; i += 8)
+      for (int l = 0; l < 8; ++l) part[l] += x[i + l];
+  }
+  T sum = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+  for (; i < len; ++i) sum += y != nullptr ? x[i] * y[i] : x[i];
+  return sum;
 }
 
 // Zero-padded copy of one plane: in [h, w] at (top, left) of out [rows, cols], zero around it.

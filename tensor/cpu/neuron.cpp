@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tensor/cpu/cpu_backend.h"
+#include "tensor/cpu/kernel_util.h"
 
 namespace staa::cpu {
 
@@ -234,16 +235,17 @@ void spike_reset_range(const T* d, const T* g, T* out, int64_t n, ResetScalars<T
   }
 }
 
-// Ranges of kRun * 64 elements in parallel.
+// One range per thread (64-element aligned) when n is large.
 template <typename T, SurrogateKind K, bool Primitive>
 void spike_reset_loop(const T* d, const T* g, T* out, int64_t n, ResetScalars<T> q) {
-  constexpr int64_t kRange = kRun * 64;
-  const int64_t ranges = (n + kRange - 1) / kRange;
-#pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t r = 0; r < ranges; ++r) {
-    const int64_t begin = r * kRange, count = std::min(kRange, n - begin);
-    spike_reset_range<T, K, Primitive>(d + begin, g ? g + begin : nullptr, out + begin, count, q);
-  }
+  const int threads = n > kParallelGrain ? team_size() : 1;
+  for_ranges(
+      n, threads,
+      [&](int64_t begin, int64_t end) {
+        spike_reset_range<T, K, Primitive>(d + begin, g ? g + begin : nullptr, out + begin,
+                                           end - begin, q);
+      },
+      64);
 }
 
 // forward: grad_h undefined, out = h; backward: out = grad_d.
@@ -298,23 +300,6 @@ void CpuBackend::membrane_update(const Tensor& x, const Tensor& h, const Tensor&
   });
 }
 
-namespace {
-
-// sum_i a[i] b[i] (b null: sum_i a[i]) in 8 interleaved partial sums, so the loop vectorises;
-// the rows are short (H * W <= 1024), the order fixed.
-template <typename T>
-T row_sum(const T* a, const T* b, int64_t n) {
-  T part[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) part[l] += b ? a[i + l] * b[i + l] : a[i + l];
-  T sum = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
-  for (; i < n; ++i) sum += b ? a[i] * b[i] : a[i];
-  return sum;
-}
-
-}  // namespace
-
 void CpuBackend::membrane_update_backward(const Tensor& x, const Tensor& h, const Tensor& gain,
                                           const Tensor& leak, const Tensor& grad_out,
                                           Tensor& grad_x, Tensor& grad_h, Tensor& grad_gain,
@@ -336,9 +321,9 @@ void CpuBackend::membrane_update_backward(const Tensor& x, const Tensor& h, cons
         for (int64_t i = 0; i < inner; ++i) gx[at + i] = a[r] * g[i];
       if (gh)
         for (int64_t i = 0; i < inner; ++i) gh[at + i] = m[r] * g[i];
-      if (ga) ga[r] = row_sum(g, xs + at, inner);
-      if (gm) gm[r] = row_sum(g, hs + at, inner);
-      if (gk) gk[r] = row_sum<T>(g, nullptr, inner);
+      if (ga) ga[r] = ordered_dot(g, xs + at, inner);
+      if (gm) gm[r] = ordered_dot(g, hs + at, inner);
+      if (gk) gk[r] = ordered_dot<T>(g, nullptr, inner);
     }
   });
 }

@@ -355,7 +355,7 @@ void winograd_forward(const float* src, const TransformedKernels& u, const float
       const int64_t first = q * chunk, count = std::min(chunk, tiles.count - first);
       const int64_t n0 = first / tiles.per_image, n1 = (first + count - 1) / tiles.per_image + 1;
       const PaddedImages padded = padded_layout(g, tiles, n0, m + kElems * m_stride);
-      pad_planes(src, g, padded, 0, (n1 - n0) * g.c_in);
+      pad_planes(src, g, tiles, padded, first, count, 0, (n1 - n0) * g.c_in);
       for (int64_t c = 0; c < g.c_in; ++c)
         for (int64_t t = first; t < first + count; t += kLanes)
           transform_inputs(padded, tiles, c, t, std::min<int64_t>(kLanes, first + count - t), first,
@@ -437,7 +437,8 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
     const ChannelPanels a_panels{used * kLanes, kern.mr}, b_panels{used * kLanes, kern.nr};
     const int64_t n0 = first / tiles.per_image, n1 = (first + count - 1) / tiles.per_image + 1;
     const PaddedImages padded = padded_layout(g, tiles, n0, dm + kElems * m_stride);
-    split((n1 - n0) * g.c_in, [&](int64_t p) { pad_planes(x, g, padded, p, p + 1); });
+    split((n1 - n0) * g.c_in,
+          [&](int64_t p) { pad_planes(x, g, tiles, padded, first, count, p, p + 1); });
     split((groups_in + groups_out) * used, [&](int64_t item) {
       const int64_t group = item / used, t = first + item % used * kLanes;
       const int64_t lanes = std::min<int64_t>(kLanes, first + count - t);

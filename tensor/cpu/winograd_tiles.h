@@ -110,9 +110,10 @@ inline PaddedImages padded_layout(const Conv2dGeometry& g, const Tiles& tiles, i
 }
 
 // Fills planes [p0, p1) of `padded` (plane q: image n0 + q / C, channel q % C) from src:
-// [N, C, H, W] with the tile origins at (4 ti - pad_h, 4 tj - pad_w).
-void pad_planes(const float* src, const Conv2dGeometry& g, const PaddedImages& padded, int64_t p0,
-                int64_t p1);
+// [N, C, H, W] with the tile origins at (4 ti - pad_h, 4 tj - pad_w): the rows that tiles
+// [first, first + count) read, no others (a chunk takes part of its first and last images).
+void pad_planes(const float* src, const Conv2dGeometry& g, const Tiles& tiles,
+                const PaddedImages& padded, int64_t first, int64_t count, int64_t p0, int64_t p1);
 
 // Lanes l >= count of v[0, n) set to zero (bitwise: an Inf there must not turn into NaN).
 void clear_lanes(Lanes* v, int n, int64_t count);

@@ -26,35 +26,6 @@ void Tiles::locate(int64_t t0, int64_t count, Position* out) const {
   }
 }
 
-namespace {
-
-// dst[0, n) = 0 by 8-float stores, the last one overlapping (n >= 8: padded rows are 4 tile
-// columns + 4 wide). GCC makes a plain loop of a short fill a memset call, which cost more than
-// the fill (4% of a 64-channel forward).
-inline void zero_row(float* dst, int64_t n) {
-#if defined(__AVX2__)
-  const __m256 zero = _mm256_setzero_ps();
-  for (int64_t j = 0; j + 8 < n; j += 8) _mm256_storeu_ps(dst + j, zero);
-  _mm256_storeu_ps(dst + n - 8, zero);
-#else
-  std::fill(dst, dst + n, 0.0f);
-#endif
-}
-
-// dst[0, n) = src[0, n), by 8-float copies when n >= 8 (the last one overlapping).
-inline void copy_row(const float* src, int64_t n, float* dst) {
-#if defined(__AVX2__)
-  if (n >= 8) {
-    for (int64_t j = 0; j + 8 < n; j += 8) _mm256_storeu_ps(dst + j, _mm256_loadu_ps(src + j));
-    _mm256_storeu_ps(dst + n - 8, _mm256_loadu_ps(src + n - 8));
-    return;
-  }
-#endif
-  std::copy(src, src + n, dst);
-}
-
-}  // namespace
-
 void pad_planes(const float* src, const Conv2dGeometry& g, const Tiles& tiles,
                 const PaddedImages& padded, int64_t first, int64_t count, int64_t p0, int64_t p1) {
   const int64_t size = padded.rows * padded.cols;
@@ -64,14 +35,8 @@ void pad_planes(const float* src, const Conv2dGeometry& g, const Tiles& tiles,
     const int64_t t0 = std::max(first, n * tiles.per_image) - n * tiles.per_image;
     const int64_t t1 = std::min(first + count, (n + 1) * tiles.per_image) - n * tiles.per_image;
     const int64_t r1 = 4 * ((t1 - 1) / tiles.cols) + 6;
-    const float* in = src + (n * g.c_in + q % g.c_in) * g.in_plane();
-    float* out = padded.data + q * size;
-    for (int64_t r = 4 * (t0 / tiles.cols); r < r1; ++r) {
-      float* line = out + r * padded.cols;
-      zero_row(line, padded.cols);
-      const int64_t i = r - g.pad_h;
-      if (i >= 0 && i < g.h) copy_row(in + i * g.w, g.w, line + g.pad_w);
-    }
+    pad_rows(src + (n * g.c_in + q % g.c_in) * g.in_plane(), g.h, g.w, g.pad_h, g.pad_w,
+             padded.cols, 4 * (t0 / tiles.cols), r1, padded.data + q * size);
   }
 }
 

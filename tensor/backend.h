@@ -14,6 +14,7 @@
 #include "tensor/ops/layout.h"
 #include "tensor/ops/neuron.h"
 #include "tensor/ops/norm.h"
+#include "tensor/ops/optim.h"
 #include "tensor/ops/pool.h"
 #include "tensor/ops/reduce.h"
 #include "tensor/tensor.h"
@@ -216,6 +217,11 @@ class Backend {
   // log_softmax: grad_x = grad_y - exp(y) * sum(grad_y). all: [outer, size, inner]
   virtual void softmax_backward(const Tensor& y, const Tensor& grad_y, const DimLayout& layout,
                                 bool log, Tensor& grad_x) = 0;
+
+  // ---- optimizer ------------------------------------------------------------------------------
+  // One SGD step in place (SgdStep's formulas, tensor/ops/optim.h): p, grad, buf: [n], one
+  // dtype; buf undefined when s.momentum == 0.
+  virtual void sgd_step(Tensor& p, const Tensor& grad, Tensor& buf, const SgdStepParams& s) = 0;
 };
 
 // Process-wide math settings the backends read at each call (the trainer sets them from its

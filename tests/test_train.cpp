@@ -22,30 +22,61 @@
 namespace staa::train {
 namespace {
 
-// Three steps of SGD on p with fixed gradients, against the formulas in doubles.
-void check_sgd(bool nesterov, double wd) {
-  Tensor p = from_vector(std::vector<double>{1.0, -2.0, 0.5}, {3}, {kF64});
+// Three steps of SGD on p with fixed gradients, against the formulas in doubles (the fused
+// sgd_step kernel: one pass over p, its gradient and its buffer).
+void check_sgd(bool nesterov, double wd, double momentum = 0.9, double dampening = 0.0,
+               DType dtype = kF64) {
+  SCOPED_TRACE(testing::Message() << "nesterov " << nesterov << " wd " << wd << " momentum "
+                                  << momentum << " dampening " << dampening << " " << dtype);
+  const std::vector<double> start = {1.0, -2.0, 0.5, 3.0, -0.25, 0.0, 7.0, -1.5, 2.5};
+  const int64_t n = static_cast<int64_t>(start.size());  // past a vector width: tail included
+  Tensor p = from_vector(start, {n}, {dtype});
   p.set_requires_grad(true);
-  Sgd sgd({{{p}, wd}}, {.lr = 0.1, .momentum = 0.9, .nesterov = nesterov});
-  std::vector<double> ref = {1.0, -2.0, 0.5}, buf(3, 0.0);
+  Sgd sgd({{{p}, wd}},
+          {.lr = 0.1, .momentum = momentum, .nesterov = nesterov, .dampening = dampening});
+  std::vector<double> ref = start, buf(n, 0.0);
   for (int step = 0; step < 3; ++step) {
-    const std::vector<double> grad = {0.3 * (step + 1), -0.2, 0.1 * step};
-    p.set_grad(from_vector(grad, {3}, {kF64}));
+    std::vector<double> grad(n);
+    for (int64_t i = 0; i < n; ++i) grad[i] = 0.1 * (step + 1) * (i % 3) - 0.2 * (i % 2);
+    p.set_grad(from_vector(grad, {n}, {dtype}));
     sgd.step();
-    for (int i = 0; i < 3; ++i) {
-      const double g = grad[i] + wd * ref[i];
-      buf[i] = step == 0 ? g : 0.9 * buf[i] + g;
-      ref[i] -= 0.1 * (nesterov ? g + 0.9 * buf[i] : buf[i]);
+    for (int64_t i = 0; i < n; ++i) {
+      double d = grad[i] + wd * ref[i];
+      if (momentum != 0) {
+        buf[i] = step == 0 ? d : momentum * buf[i] + (1 - dampening) * d;
+        d = nesterov ? d + momentum * buf[i] : buf[i];
+      }
+      ref[i] -= 0.1 * d;
     }
   }
   const auto got = p.to_vector();
-  for (int i = 0; i < 3; ++i) EXPECT_NEAR(got[i], ref[i], 1e-15) << "element " << i;
+  const double tol = dtype == kF64 ? 1e-15 : 1e-6;
+  for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(got[i], ref[i], tol) << "element " << i;
+  EXPECT_EQ(sgd.state().size(), momentum != 0 ? 1u : 0u);
 }
 
 TEST(Sgd, MomentumNesterovAndWeightDecayFollowTheFormulas) {
   check_sgd(false, 0.0);
   check_sgd(false, 1e-2);
   check_sgd(true, 1e-2);
+  check_sgd(false, 1e-2, 0.9, 0.3);  // dampening (not on the buffer's first step)
+  check_sgd(false, 1e-2, 0.0);       // no momentum: no buffer
+  check_sgd(true, 1e-2, 0.9, 0.0, kF32);
+  check_sgd(false, 0.0, 0.5, 0.1, kF32);
+}
+
+TEST(Sgd, FusedStepChecksItsOperands) {
+  NoGradGuard no_grad;
+  Tensor p = ones({4}), buf;
+  test::expect_error([&] { sgd_step_(p, ones({3}), &buf, {.momentum = 0.9}); },
+                     {"sgd_step_", "[3]", "[4]"});
+  test::expect_error([&] { sgd_step_(p, ones({4}), nullptr, {.momentum = 0.9}); },
+                     {"sgd_step_", "momentum buffer", "missing"});
+  test::expect_error([&] { sgd_step_(p, ones({4}, {kF64}), &buf, {.momentum = 0.9}); },
+                     {"sgd_step_"});
+  buf = zeros({5});
+  test::expect_error([&] { sgd_step_(p, ones({4}), &buf, {.momentum = 0.9}); },
+                     {"sgd_step_", "momentum buffer", "[5]"});
 }
 
 TEST(Sgd, SkipsParametersWithoutGradientAndChecksOptions) {
@@ -171,8 +202,9 @@ TEST(Metrics, TopKHitCountsOnTheDeviceEqualTopKHits) {
   const Tensor labels = from_vector(std::vector<int64_t>{3, 0, 1, 2, 3, 4, 5, 6, 0}, {9});
   for (const Tensor& l : {logits, tied}) {
     const TopK want = topk_hits(l, labels);
-    EXPECT_EQ(topk_hit_counts(l, labels).to_vector(),
-              (std::vector<double>{static_cast<double>(want.top1), static_cast<double>(want.top5)}));
+    EXPECT_EQ(
+        topk_hit_counts(l, labels).to_vector(),
+        (std::vector<double>{static_cast<double>(want.top1), static_cast<double>(want.top5)}));
   }
 }
 

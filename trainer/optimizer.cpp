@@ -24,27 +24,12 @@ void Sgd::step() {
     for (size_t i = 0; i < group.params.size(); ++i) {
       Tensor p = group.params[i];
       if (!p.grad().defined()) continue;
-      Tensor g = p.grad();
-      if (group.weight_decay != 0) {
-        g = g.clone();
-        add_(g, p, group.weight_decay);
-      }
-      if (options_.momentum != 0) {
-        Tensor& b = momentum_[gi][i];
-        if (!b.defined()) {
-          b = g.clone();
-        } else {
-          mul_(b, options_.momentum);
-          add_(b, g, 1.0 - options_.dampening);
-        }
-        if (options_.nesterov) {
-          g = g.clone();
-          add_(g, b, options_.momentum);
-        } else {
-          g = b;
-        }
-      }
-      add_(p, g, -options_.lr);
+      sgd_step_(p, p.grad(), options_.momentum != 0 ? &momentum_[gi][i] : nullptr,
+                {.lr = options_.lr,
+                 .weight_decay = group.weight_decay,
+                 .momentum = options_.momentum,
+                 .dampening = options_.dampening,
+                 .nesterov = options_.nesterov});
     }
   }
 }

@@ -273,4 +273,25 @@ void mul_(Tensor& x, double factor) {
   x.bump_version();
 }
 
+void sgd_step_(Tensor& p, const Tensor& grad, Tensor* buf, SgdStepParams s) {
+  check_pair("sgd_step_", p, grad);
+  STAA_CHECK(!(grad_enabled() && p.requires_grad()),
+             "sgd_step_: in-place write to a tensor that requires grad; do it under NoGradGuard");
+  STAA_CHECK(grad.shape() == p.shape(), "sgd_step_: gradient of shape ", grad.shape(),
+             " for a parameter of shape ", p.shape());
+  STAA_CHECK((buf != nullptr) == (s.momentum != 0), "sgd_step_: a momentum buffer is ",
+             buf != nullptr ? "given" : "missing", " with momentum ", s.momentum);
+  Tensor none;
+  if (buf != nullptr) {
+    s.first = !buf->defined();
+    if (s.first) *buf = empty_like(p);
+    check_pair("sgd_step_", p, *buf);
+    STAA_CHECK(buf->shape() == p.shape(), "sgd_step_: momentum buffer of shape ", buf->shape(),
+               " for a parameter of shape ", p.shape());
+  }
+  backend_of(p).sgd_step(p, grad, buf != nullptr ? *buf : none, s);
+  p.bump_version();
+  if (buf != nullptr) buf->bump_version();
+}
+
 }  // namespace staa

@@ -98,6 +98,7 @@ class CpuBackend final : public Backend {
                                 Tensor& grad_bias) override;
 
   void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;
+  void sgd_step(Tensor& p, const Tensor& grad, Tensor& buf, const SgdStepParams& s) override;
 
   void softmax(const Tensor& x, const DimLayout& layout, bool log, Tensor& y) override;
   void softmax_backward(const Tensor& y, const Tensor& grad_y, const DimLayout& layout, bool log,

@@ -222,4 +222,22 @@ void CpuBackend::binary_backward(BinaryOp op, const Tensor& a, const Tensor& b,
   });
 }
 
+void CpuBackend::sgd_step(Tensor& p, const Tensor& grad, Tensor& buf, const SgdStepParams& s) {
+  dispatch_float(p.dtype(), "sgd_step", [&](auto tag) {
+    using T = decltype(tag);
+    const SgdScalars<T> scalars(s);
+    T* pp = p.data<T>();
+    const T* pg = grad.data<T>();
+    T* pb = buf.defined() ? buf.data<T>() : nullptr;
+    const int64_t n = p.numel();
+    with_sgd_flags(s, [&](auto momentum, auto nesterov, auto first) {
+#pragma omp parallel for simd if (n > kParallelGrain)
+      for (int64_t i = 0; i < n; ++i) {
+        T unused = 0;
+        sgd_update<momentum, nesterov, first>(pp[i], pg[i], momentum ? pb[i] : unused, scalars);
+      }
+    });
+  });
+}
+
 }  // namespace staa::cpu

@@ -125,6 +125,14 @@ __global__ void binary_kernel(const T* a, const T* b, T* out, int64_t n, Broadca
   out[i] = F::forward(a[ia], b[ib]);
 }
 
+template <typename T, bool kMomentum, bool kNesterov, bool kFirst>
+__global__ void sgd_step_kernel(T* p, const T* grad, T* buf, int64_t n, SgdScalars<T> s) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= n) return;
+  T unused = 0;
+  sgd_update<kMomentum, kNesterov, kFirst>(p[i], grad[i], kMomentum ? buf[i] : unused, s);
+}
+
 template <typename T, typename F>
 __global__ void binary_grad_kernel(const T* a, const T* b, const T* g, T* ga, T* gb, int64_t n,
                                    BroadcastIndex bi) {
@@ -344,6 +352,19 @@ class CudaBackend final : public Backend {
   }
 
   void gemm(const GemmParams& p, const Tensor& a, const Tensor& b, Tensor& c) override;
+  void sgd_step(Tensor& p, const Tensor& grad, Tensor& buf, const SgdStepParams& s) override {
+    const int64_t n = p.numel();
+    if (n == 0) return;
+    dispatch_float(p.dtype(), "sgd_step", [&](auto tag) {
+      using T = decltype(tag);
+      T* pb = buf.defined() ? buf.data<T>() : nullptr;
+      with_sgd_flags(s, [&](auto momentum, auto nesterov, auto first) {
+        sgd_step_kernel<T, momentum, nesterov, first>
+            <<<blocks_for(n), kThreads>>>(p.data<T>(), grad.data<T>(), pb, n, SgdScalars<T>(s));
+      });
+    });
+    check_launch();
+  }
 
  private:
   void fill_range(Tensor& out, double start, double step) {

@@ -44,10 +44,13 @@ Tensor unrolled_weight(const T* w, const Conv2dGeometry& g, const std::vector<Ta
   const int64_t cols = g.c_in * p_in;
   Tensor u = Tensor::empty(Shape{g.c_out * p_out, cols}, dtype_of<T>::value);
   T* out = u.data<T>();
+  // Taps are distinct (output, input) pairs; when there are P_out P_in of them (a 3x3 kernel over
+  // a 2x2 plane) they write every entry, and the zero fill would be a second pass over U.
+  const bool dense = static_cast<int64_t>(taps.size()) == p_out * p_in;
 #pragma omp parallel for schedule(static) if (g.c_out * p_out * cols > (int64_t{1} << 16))
   for (int64_t co = 0; co < g.c_out; ++co) {
     T* rows = out + co * p_out * cols;  // [P_out, C_in P_in]
-    std::fill(rows, rows + p_out * cols, T(0));
+    if (!dense) std::fill(rows, rows + p_out * cols, T(0));
     for (int64_t ci = 0; ci < g.c_in; ++ci) {
       const T* k = w + (co * g.c_in + ci) * k_taps;
       for (const Tap& tap : taps) rows[tap.o * cols + ci * p_in + tap.q] = k[tap.t];

@@ -221,8 +221,8 @@ Tensor gc_context(const Tensor& y, const Tensor& shift, const Tensor& key, const
 // ---- in place, not differentiable (optimizers, accumulators); bump the version -----------------
 void add_(Tensor& x, const Tensor& y, double alpha = 1.0);  // x += alpha * y
 void mul_(Tensor& x, double factor);                        // x *= factor
-// One SGD step on p in place (SgdStep's formulas, tensor/ops/optim.h; s.first is set here): with
-// momentum (s.momentum != 0) buf is its buffer, created on the first step; else nullptr.
+// One SGD step on p in place (sgd_update's formulas, tensor/ops/optim.h; s.first is set here):
+// with momentum (s.momentum != 0) buf is its buffer, created on the first step; else nullptr.
 void sgd_step_(Tensor& p, const Tensor& grad, Tensor* buf, SgdStepParams s);
 
 }  // namespace staa

@@ -219,7 +219,7 @@ class Backend {
                                 bool log, Tensor& grad_x) = 0;
 
   // ---- optimizer ------------------------------------------------------------------------------
-  // One SGD step in place (SgdStep's formulas, tensor/ops/optim.h): p, grad, buf: [n], one
+  // One SGD step in place (sgd_update's formulas, tensor/ops/optim.h): p, grad, buf: [n], one
   // dtype; buf undefined when s.momentum == 0.
   virtual void sgd_step(Tensor& p, const Tensor& grad, Tensor& buf, const SgdStepParams& s) = 0;
 };

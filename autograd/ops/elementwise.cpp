@@ -282,16 +282,17 @@ void sgd_step_(Tensor& p, const Tensor& grad, Tensor* buf, SgdStepParams s) {
   STAA_CHECK((buf != nullptr) == (s.momentum != 0), "sgd_step_: a momentum buffer is ",
              buf != nullptr ? "given" : "missing", " with momentum ", s.momentum);
   Tensor none;
+  Tensor& b = buf != nullptr ? *buf : none;  // undefined without momentum
   if (buf != nullptr) {
-    s.first = !buf->defined();
-    if (s.first) *buf = empty_like(p);
-    check_pair("sgd_step_", p, *buf);
-    STAA_CHECK(buf->shape() == p.shape(), "sgd_step_: momentum buffer of shape ", buf->shape(),
+    s.first = !b.defined();
+    if (s.first) b = empty_like(p);
+    check_pair("sgd_step_", p, b);
+    STAA_CHECK(b.shape() == p.shape(), "sgd_step_: momentum buffer of shape ", b.shape(),
                " for a parameter of shape ", p.shape());
   }
-  backend_of(p).sgd_step(p, grad, buf != nullptr ? *buf : none, s);
+  backend_of(p).sgd_step(p, grad, b, s);
   p.bump_version();
-  if (buf != nullptr) buf->bump_version();
+  if (b.defined()) b.bump_version();
 }
 
 }  // namespace staa

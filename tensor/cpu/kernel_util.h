@@ -91,13 +91,24 @@ inline void copy_row(const float* src, int64_t n, float* dst) {
 }
 
 // Rows [r0, r1) of a zero-padded copy of one plane: in [h, w] at (top, left) of out [rows, cols],
-// zero around it.
+// zero around it. Margins of at most 8 get one 8-float zero store each, before the copy
+// overwrites what they cover of the data: the data is written once.
 inline void pad_rows(const float* in, int64_t h, int64_t w, int64_t top, int64_t left, int64_t cols,
                      int64_t r0, int64_t r1, float* out) {
+  const bool short_margins = cols >= 8 && left <= 8 && cols - left - w <= 8;
   for (int64_t r = r0; r < r1; ++r) {
     float* line = out + r * cols;
-    zero_row(line, cols);
-    if (r >= top && r - top < h) copy_row(in + (r - top) * w, w, line + left);
+    if (r < top || r - top >= h) {
+      zero_row(line, cols);
+      continue;
+    }
+    if (short_margins) {
+      zero_row(line, 8);
+      zero_row(line + cols - 8, 8);
+    } else {
+      zero_row(line, cols);
+    }
+    copy_row(in + (r - top) * w, w, line + left);
   }
 }
 

@@ -5,6 +5,8 @@
 // error messages. Layer: tests.
 #include <gtest/gtest.h>
 #include <omp.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <string>
@@ -13,6 +15,7 @@
 #include "autograd/ops.h"
 #include "expect_error.h"
 #include "tensor/backend.h"
+#include "tensor/cpu/conv_implicit.h"
 #include "tensor/ops/conv.h"
 
 namespace staa {
@@ -173,6 +176,53 @@ TEST(Conv2dWinograd, SwitchesToImplicitGemmWhenNotAllowed) {
                             std::vector<double>(g.out_shape().numel(), 0.0), g);
   expect_close(fast, r.y, 1e-5, "winograd y");
   expect_close(plain, r.y, 1e-6, "implicit y");
+}
+
+// `count` floats that end where an unreadable page begins: a read past the end faults.
+class FloatsBeforeGuardPage {
+ public:
+  explicit FloatsBeforeGuardPage(size_t count) {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t bytes = (count * sizeof(float) + page - 1) / page * page;
+    size_ = bytes + page;
+    void* base = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    EXPECT_NE(base, MAP_FAILED);
+    base_ = static_cast<char*>(base);
+    EXPECT_EQ(mprotect(base_ + bytes, page, PROT_NONE), 0);
+    data_ = reinterpret_cast<float*>(base_ + bytes) - count;
+  }
+  ~FloatsBeforeGuardPage() { munmap(base_, size_); }
+  float* data() { return data_; }
+
+ private:
+  char* base_;
+  size_t size_;
+  float* data_;
+};
+
+// The stride-2 loads of the 1x1 implicit GEMM read one float past the last value they keep; where
+// that float would lie past the end of x they must not read it (7 x 7 and 5 x 15 planes: the last
+// value read ends the input).
+TEST(Conv2dImplicit, StridedLoadsStopAtTheEndOfTheInput) {
+  for (const Shape& xs : {Shape{3, 64, 7, 7}, Shape{2, 64, 8, 8}, Shape{2, 64, 5, 15}}) {
+    const Shape ws{8, 64, 1, 1};
+    const Conv2dGeometry g = make_conv2d_geometry(xs, ws, {2, 2}, {0, 0}, {1, 1}, 1);
+    ASSERT_TRUE(cpu::conv_implicit_supported(g));
+    Generator gen(9);
+    const std::vector<double> xv = uniform(xs, -1, 1, gen).to_vector();
+    const std::vector<double> wv = uniform(ws, -1, 1, gen).to_vector();
+    const std::vector<double> gyv = uniform(g.out_shape(), -1, 1, gen).to_vector();
+    FloatsBeforeGuardPage x(xv.size());
+    std::copy(xv.begin(), xv.end(), x.data());
+    const std::vector<float> w(wv.begin(), wv.end()), gy(gyv.begin(), gyv.end());
+    std::vector<float> y(gyv.size()), gw(wv.size());
+    cpu::conv_forward_implicit(x.data(), w.data(), nullptr, g, y.data());
+    cpu::conv_backward_weight_implicit(gy.data(), x.data(), g, gw.data());
+    const Grads r = reference(xv, wv, std::vector<double>(8, 0.0), gyv, g);
+    const std::string what = "1x1 stride 2 on " + xs.str();
+    expect_close(std::vector<double>(y.begin(), y.end()), r.y, 1e-5, what + " y");
+    expect_close(std::vector<double>(gw.begin(), gw.end()), r.gw, 1e-5, what + " grad w");
+  }
 }
 
 TEST(Conv2dFastPath, WithoutBiasAndOnlyWeightGrad) {

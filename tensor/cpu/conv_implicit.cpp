@@ -54,6 +54,7 @@ T* thread_scratch(ScratchSlot slot, int64_t count) {
 // ow) of the chunk. Both tables run on to whole micro-panels with offset 0.
 struct ChunkTaps {
   const float* data;   // [count, C_in, H + 2 ph, W + 2 pw]
+  int64_t size;        // floats readable from data on (at least the count images)
   const int32_t* row;  // [C_in KH KW]: c Hp Wp + i dh Wp + j dw
   const int32_t* col;  // [count P]: image C_in Hp Wp + oh sh Wp + ow sw
 };
@@ -71,11 +72,12 @@ ChunkTaps chunk_taps(const float* x, const Conv2dGeometry& g, int64_t n0, int64_
                      int width) {
   const int64_t wp = g.w + 2 * g.pad_w, plane = (g.h + 2 * g.pad_h) * wp;
   const float* images = x + n0 * g.c_in * g.in_plane();
-  ChunkTaps taps{images, nullptr, nullptr};
+  ChunkTaps taps{images, (g.n - n0) * g.c_in * g.in_plane(), nullptr, nullptr};
   if (g.pad_h != 0 || g.pad_w != 0) {
     float* padded = thread_scratch<float>(kPaddedSlot, count * g.c_in * plane);
     pad_planes(images, g, count * g.c_in, padded);
     taps.data = padded;
+    taps.size = count * g.c_in * plane;
   }
   const int64_t rows = g.col_rows_group(), cols = count * g.out_plane();
   int32_t* row = thread_scratch<int32_t>(kRowSlot, round_up(rows, width));
@@ -134,8 +136,10 @@ inline RunKind run_kind(const int32_t* col) {
 }
 
 #if defined(__AVX2__)
-// The eight values at[col[e]], e < 8, loaded as `kind` allows. col: [8]
-template <RunKind kind>
+// The eight values at[col[e]], e < 8, loaded as `kind` allows. col: [8]. The stride-2 kinds read
+// one float past at[col[7]]: kMasked where that may lie past the end of the data, plain loads
+// elsewhere (masked loads cost ~4% of a 1x1 stride-2 forward on Zen 3).
+template <RunKind kind, bool kMasked = false>
 inline __m256 load8(const float* at, const int32_t* col) {
   if constexpr (kind == kRun) {
     return _mm256_loadu_ps(at + col[0]);
@@ -145,9 +149,10 @@ inline __m256 load8(const float* at, const int32_t* col) {
     // Even lanes of two runs (the 8th value of the second is not read): 0 2 8 10 4 6 12 14
     // (kStride2Halves: a0 a2 b0 b2 a4 a6 b4 b6), then the middle quarters swapped.
     const __m256i seven = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
-    const __m256 lo =
-        kind == kStride2 ? _mm256_loadu_ps(at + col[0]) : _mm256_maskload_ps(at + col[0], seven);
-    const __m256 hi = _mm256_maskload_ps(at + (kind == kStride2 ? col[0] + 8 : col[4]), seven);
+    const float* second = at + (kind == kStride2 ? col[0] + 8 : col[4]);
+    const __m256 lo = kind == kStride2 || !kMasked ? _mm256_loadu_ps(at + col[0])
+                                                   : _mm256_maskload_ps(at + col[0], seven);
+    const __m256 hi = kMasked ? _mm256_maskload_ps(second, seven) : _mm256_loadu_ps(second);
     const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
     return _mm256_castpd_ps(
         _mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
@@ -158,20 +163,25 @@ inline __m256 load8(const float* at, const int32_t* col) {
 }
 #endif
 
-// Calls f(std::integral_constant<RunKind, kind>) for the run-time kind.
+// Calls f(std::integral_constant<RunKind, kind>, std::bool_constant<masked>) for the run-time
+// kind and masking.
 template <typename F>
-inline void with_kind(RunKind kind, F&& f) {
+inline void with_kind(RunKind kind, bool masked, F&& f) {
+  const auto go = [&](auto k) {
+    if (masked) return f(k, std::true_type{});
+    return f(k, std::false_type{});
+  };
   switch (kind) {
     case kRun:
-      return f(std::integral_constant<RunKind, kRun>{});
+      return go(std::integral_constant<RunKind, kRun>{});
     case kHalves:
-      return f(std::integral_constant<RunKind, kHalves>{});
+      return go(std::integral_constant<RunKind, kHalves>{});
     case kStride2:
-      return f(std::integral_constant<RunKind, kStride2>{});
+      return go(std::integral_constant<RunKind, kStride2>{});
     case kStride2Halves:
-      return f(std::integral_constant<RunKind, kStride2Halves>{});
+      return go(std::integral_constant<RunKind, kStride2Halves>{});
     default:
-      return f(std::integral_constant<RunKind, kScattered>{});
+      return go(std::integral_constant<RunKind, kScattered>{});
   }
 }
 
@@ -191,22 +201,29 @@ class ImageColumns final : public PanelSource {
     const int32_t* rows = taps_.row + p0;  // [depth]
 #if defined(__AVX2__)
     // Groups of 8 columns, each loaded as its kind allows (runs of one kind at a time), in
-    // slices of at most kSliceGroups groups.
+    // slices of at most kSliceGroups groups; where each group goes in a panel, worked out once.
     constexpr int64_t kSliceGroups = 512;
     RunKind kinds[kSliceGroups];
+    int64_t places[kSliceGroups];
     for (int64_t s0 = 0; s0 < width; s0 += 8 * kSliceGroups) {
       const int64_t s1 = std::min(width, s0 + 8 * kSliceGroups);
-      for (int64_t l = s0; l < s1; l += 8) kinds[(l - s0) / 8] = run_kind(col + l);
+      int64_t last = 0;  // the slice's largest offset
+      for (int64_t l = s0; l < s1; l += 8) {
+        kinds[(l - s0) / 8] = run_kind(col + l);
+        places[(l - s0) / 8] = l / nr * panel + l % nr;
+        last = std::max<int64_t>(last, col[l + 7]);
+      }
       for (int64_t d = 0; d < depth; ++d) {
         const float* at = data + rows[d];
         float* out = buf + d * nr;
+        const bool masked = rows[d] + last + 1 >= taps_.size;
         for (int64_t l = s0; l < s1;) {
           const RunKind kind = kinds[(l - s0) / 8];
           int64_t end = l + 8;
           while (end < s1 && kinds[(end - s0) / 8] == kind) end += 8;
-          with_kind(kind, [&](auto k) {
+          with_kind(kind, masked, [&](auto k, auto m) {
             for (; l < end; l += 8)
-              _mm256_store_ps(out + l / nr * panel + l % nr, load8<k.value>(at, col + l));
+              _mm256_store_ps(out + places[(l - s0) / 8], load8<k.value, m.value>(at, col + l));
           });
         }
       }
@@ -235,13 +252,16 @@ class ImageColumnsT final : public PanelSource {
     for (int64_t l = 0; l < width; l += 8) {
       const int32_t* rows = taps_.row + l0 + l;  // [8]
       float* out = buf + l / nr_ * depth * nr_ + l % nr_;
+      const int64_t last_row = *std::max_element(rows, rows + 8);
       int64_t d = 0;
 #if defined(__AVX2__)
       for (; d + 8 <= depth; d += 8) {
         const int32_t* col = taps_.col + p0 + d;  // [8]
         __m256 block[8];
-        with_kind(run_kind(col), [&](auto kind) {
-          for (int e = 0; e < 8; ++e) block[e] = load8<kind.value>(taps_.data + rows[e], col);
+        const bool masked = last_row + col[7] + 1 >= taps_.size;
+        with_kind(run_kind(col), masked, [&](auto kind, auto m) {
+          for (int e = 0; e < 8; ++e)
+            block[e] = load8<kind.value, m.value>(taps_.data + rows[e], col);
         });
         gemm_detail::transpose_8x8_regs(block, out + d * nr_, nr_);
       }
@@ -336,29 +356,40 @@ struct ConvOutput {
   int64_t stride_h = 1, stride_w = 1, h = 0, w = 0;  // strides > 1: spread into h x w planes
 };
 
-// One plane of w^T grad_y spread to every stride-th position of a zeroed h x w plane.
+// row[0, n) to every stride-th place of dst[0, w), zeros between and after: with AVX2 at stride
+// 2, four or eight values interleaved with zeros per 8-float store.
+inline void spread_row(const float* row, int64_t n, int64_t stride, int64_t w, float* dst) {
+  int64_t j = 0;
+#if defined(__AVX2__)
+  if (stride == 2) {
+    const __m256 zero = _mm256_setzero_ps();
+    for (; 2 * (j + 8) <= w; j += 8) {
+      const __m256 v = _mm256_loadu_ps(row + j);
+      const __m256 lo = _mm256_unpacklo_ps(v, zero), hi = _mm256_unpackhi_ps(v, zero);
+      _mm256_storeu_ps(dst + 2 * j, _mm256_permute2f128_ps(lo, hi, 0x20));
+      _mm256_storeu_ps(dst + 2 * j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    }
+    for (; 2 * (j + 4) <= w; j += 4) {
+      const __m128 v = _mm_loadu_ps(row + j), zero4 = _mm_setzero_ps();
+      _mm256_storeu_ps(dst + 2 * j,
+                       _mm256_set_m128(_mm_unpackhi_ps(v, zero4), _mm_unpacklo_ps(v, zero4)));
+    }
+  }
+#endif
+  for (int64_t e = stride * j; e < w; ++e) dst[e] = 0.0f;
+  for (; j < n; ++j) dst[j * stride] = row[j];
+}
+
+// One plane of w^T grad_y spread to every stride-th position of an h x w plane, zeros elsewhere.
 // from: [OH, OW], to: [h, w]
 void spread_plane(const float* from, const Conv2dGeometry& g, const ConvOutput& out, float* to) {
-  for (int64_t h = 0; h < out.h; ++h, to += out.w) {
-    const int64_t oh = h / out.stride_h;
-    if (h % out.stride_h != 0 || oh >= g.out_h) {
-      std::fill(to, to + out.w, 0.0f);
-      continue;
-    }
-    std::fill(to, to + out.w, 0.0f);
-    const float* row = from + oh * g.out_w;
-    int64_t ow = 0;
-#if defined(__AVX2__)
-    if (out.stride_w == 2)  // 8 values interleaved with zeros: two 8-float stores
-      for (; 2 * (ow + 8) <= out.w; ow += 8) {
-        const __m256 v = _mm256_loadu_ps(row + ow), zero = _mm256_setzero_ps();
-        const __m256 lo = _mm256_unpacklo_ps(v, zero), hi = _mm256_unpackhi_ps(v, zero);
-        _mm256_storeu_ps(to + 2 * ow, _mm256_permute2f128_ps(lo, hi, 0x20));
-        _mm256_storeu_ps(to + 2 * ow + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-      }
-#endif
-    for (; ow < g.out_w; ++ow) to[ow * out.stride_w] = row[ow];
+  const float* end = to + out.h * out.w;
+  for (int64_t oh = 0; oh < g.out_h; ++oh) {
+    spread_row(from + oh * g.out_w, g.out_w, out.stride_w, out.w, to);
+    to += out.w;
+    for (int64_t s = 1; s < out.stride_h && to < end; ++s, to += out.w) zero_row(to, out.w);
   }
+  for (; to < end; to += out.w) zero_row(to, out.w);
 }
 
 // mat: [C, count * P] (images side by side) -> images n0 .. n0 + count of out.y.
@@ -375,7 +406,11 @@ void store_images(const float* mat, const Conv2dGeometry& g, const ConvOutput& o
         spread_plane(from, g, out, to);
         continue;
       }
-      const float b = out.bias ? out.bias[c] : 0.0f;
+      if (out.bias == nullptr) {
+        copy_row(from, plane, to);
+        continue;
+      }
+      const float b = out.bias[c];
       for (int64_t p = 0; p < plane; ++p) to[p] = from[p] + b;
     }
   }

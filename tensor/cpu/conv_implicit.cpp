@@ -164,11 +164,13 @@ inline __m256 load8(const float* at, const int32_t* col) {
 #endif
 
 // Calls f(std::integral_constant<RunKind, kind>, std::bool_constant<masked>) for the run-time
-// kind and masking.
+// kind and masking (only the stride-2 kinds read past their values: masked stays false for the
+// others).
 template <typename F>
 inline void with_kind(RunKind kind, bool masked, F&& f) {
   const auto go = [&](auto k) {
-    if (masked) return f(k, std::true_type{});
+    if constexpr (k.value == kStride2 || k.value == kStride2Halves)
+      if (masked) return f(k, std::true_type{});
     return f(k, std::false_type{});
   };
   switch (kind) {
@@ -376,7 +378,7 @@ inline void spread_row(const float* row, int64_t n, int64_t stride, int64_t w, f
     }
   }
 #endif
-  for (int64_t e = stride * j; e < w; ++e) dst[e] = 0.0f;
+  zero_row(dst + stride * j, w - stride * j);
   for (; j < n; ++j) dst[j * stride] = row[j];
 }
 

@@ -127,6 +127,7 @@ const std::vector<ConvCase>& fast_path_cases() {
       // Implicit GEMM (f32, groups 1): a plane above half a chunk runs one image per GEMM.
       {"implicit_large_plane", {2, 16, 33, 33}, {5, 16, 3, 3}, opts({1, 1}, {1, 1})},
       {"implicit_batch1", {1, 16, 6, 6}, {8, 16, 3, 3}, opts({1, 1}, {1, 1})},
+      {"implicit_plane_over_4096_columns", {2, 16, 66, 66}, {4, 16, 3, 3}, opts({1, 1}, {1, 1})},
       {"implicit_4px_rows", {5, 16, 4, 4}, {12, 16, 3, 3}, opts({1, 1}, {1, 1})},
       {"implicit_odd_positions", {7, 16, 5, 5}, {9, 16, 3, 3}, opts({1, 1}, {1, 1})},
       {"implicit_dilated_uneven_pad", {3, 16, 9, 7}, {6, 16, 3, 2}, opts({1, 1}, {2, 1}, {2, 1})},

@@ -187,14 +187,17 @@ inline void with_kind(RunKind kind, bool masked, F&& f) {
   }
 }
 
-// op(B) = cols of a chunk: depth = rows (c, i, j), lines = columns (image, oh, ow). Row by row:
-// each row of cols reads along one row of the images (one stream the hardware prefetcher
-// follows), written 8 columns at a time into the panels (in L2). Panel by panel instead read the
-// C_in rows, a plane apart, in turn: 64 rows 4 KiB apart share one L1 set, so each line was
-// evicted before its next 8 columns and the loads waited on L2 or memory.
+// op(B) = cols of a chunk: depth = rows (c, i, j), lines = columns (image, oh, ow). Block by
+// block of `block` columns (one image's plane, rounded to groups of 8), all depths of a block in
+// turn: a block reads its image from start to end, one stream the hardware prefetcher follows.
+// Row by row across a chunk's images read one stream per image (16 at 256->512 8px), and the
+// loads waited on memory. Within a block, row by row: each row of cols reads along one row of the
+// image; panel by panel instead read the C_in rows, a plane apart, in turn (64 rows 4 KiB apart
+// share one L1 set).
 class ImageColumns final : public PanelSource {
  public:
-  ImageColumns(const ChunkTaps& taps, int nr) : taps_(taps), nr_(nr) {}
+  ImageColumns(const ChunkTaps& taps, int nr, int64_t block)
+      : taps_(taps), nr_(nr), block_(round_up(block, 8)) {}
   const float* panels(int64_t l0, int64_t lines, int64_t p0, int64_t depth,
                       float* buf) const override {
     const int64_t width = round_up(lines, nr_), nr = nr_, panel = depth * nr;
@@ -202,32 +205,34 @@ class ImageColumns final : public PanelSource {
     const int32_t* col = taps_.col + l0;   // [width]
     const int32_t* rows = taps_.row + p0;  // [depth]
 #if defined(__AVX2__)
-    // Groups of 8 columns, each loaded as its kind allows (runs of one kind at a time), in
-    // slices of at most kSliceGroups groups; where each group goes in a panel, worked out once.
-    constexpr int64_t kSliceGroups = 512;
-    RunKind kinds[kSliceGroups];
-    int64_t places[kSliceGroups];
-    for (int64_t s0 = 0; s0 < width; s0 += 8 * kSliceGroups) {
-      const int64_t s1 = std::min(width, s0 + 8 * kSliceGroups);
-      int64_t last = 0;  // the slice's largest offset
+    // Groups of 8 columns, each loaded as its kind allows, runs of one kind at a time; where each
+    // group goes in a panel, worked out once per block.
+    constexpr int64_t kMaxGroups = 512;
+    RunKind kinds[kMaxGroups];
+    int64_t places[kMaxGroups];
+    const int64_t reach = *std::max_element(rows, rows + depth) + 1;
+    for (int64_t s0 = 0; s0 < width; s0 += std::min(block_, 8 * kMaxGroups)) {
+      const int64_t s1 = std::min({width, s0 + block_, s0 + 8 * kMaxGroups});
+      int64_t last = 0;  // the block's largest offset
       for (int64_t l = s0; l < s1; l += 8) {
         kinds[(l - s0) / 8] = run_kind(col + l);
         places[(l - s0) / 8] = l / nr * panel + l % nr;
         last = std::max<int64_t>(last, col[l + 7]);
       }
-      for (int64_t d = 0; d < depth; ++d) {
-        const float* at = data + rows[d];
-        float* out = buf + d * nr;
-        const bool masked = rows[d] + last + 1 >= taps_.size;
-        for (int64_t l = s0; l < s1;) {
-          const RunKind kind = kinds[(l - s0) / 8];
-          int64_t end = l + 8;
-          while (end < s1 && kinds[(end - s0) / 8] == kind) end += 8;
-          with_kind(kind, masked, [&](auto k, auto m) {
-            for (; l < end; l += 8)
+      const bool masked = reach + last >= taps_.size;
+      for (int64_t r0 = s0; r0 < s1;) {
+        const RunKind kind = kinds[(r0 - s0) / 8];
+        int64_t r1 = r0 + 8;
+        while (r1 < s1 && kinds[(r1 - s0) / 8] == kind) r1 += 8;
+        with_kind(kind, masked, [&](auto k, auto m) {
+          for (int64_t d = 0; d < depth; ++d) {
+            const float* at = data + rows[d];
+            float* out = buf + d * nr;
+            for (int64_t l = r0; l < r1; l += 8)
               _mm256_store_ps(out + places[(l - s0) / 8], load8<k.value, m.value>(at, col + l));
-          });
-        }
+          }
+        });
+        r0 = r1;
       }
     }
 #else
@@ -241,6 +246,7 @@ class ImageColumns final : public PanelSource {
  private:
   ChunkTaps taps_;
   int nr_;
+  int64_t block_;
 };
 
 // op(B) = cols^T of a chunk: depth = columns (image, oh, ow), lines = rows (c, i, j). Blocks of
@@ -443,7 +449,7 @@ void implicit_conv(const SgemmKernel& kern, const PackedWeights& a, const float*
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
     const int64_t n0 = chunk * count, images = std::min(count, g.n - n0);
-    const ImageColumns b(chunk_taps(x, g, n0, images, kern.nr), kern.nr);
+    const ImageColumns b(chunk_taps(x, g, n0, images, kern.nr), kern.nr, plane);
     if (direct) {
       float* y = out.y + n0 * m * plane;  // [C_out, P]
       gemm_detail::sgemm_from_panels(kern, m, plane, k, a, b, 0.0f, y, plane);

@@ -4,7 +4,8 @@
 // (medians after warm-up), which run.sh merges with PyTorch's lines; see NOTES.md here.
 // Usage: conv_bench <shapes.txt> [reps] [batch]   (threads: OMP_NUM_THREADS)
 // CONV_PASSES=1: instead, each backend pass alone (forward, backward-data, backward-weight) as
-// `pass <name> <fwd_s> <bwd_data_s> <bwd_weight_s>` and GFLOP/s, to see where the time goes.
+// `pass <name> <fwd_s> <bwd_data_s> <bwd_weight_s>` and GFLOP/s, to see where the time goes;
+// CONV_PASSES=fwd, data or weight times that pass alone (the others print 0), for profiling.
 // CONV_WINOGRAD=0: 3x3 stride-1 shapes on implicit GEMM instead of Winograd (set_allow_winograd).
 #include <omp.h>
 #include <time.h>
@@ -80,7 +81,7 @@ double time_median(int reps, Fn&& run) {
 
 // Times the three backend passes of one shape separately and prints them with GFLOP/s.
 void time_passes(const ConvShape& s, const staa::Tensor& x, const staa::Tensor& w,
-                 const staa::Tensor& cot, int reps) {
+                 const staa::Tensor& cot, int reps, const std::string& only) {
   const staa::Conv2dGeometry g = staa::make_conv2d_geometry(
       x.shape(), w.shape(), {s.stride, s.stride}, {s.pad, s.pad}, {1, 1}, 1);
   staa::Backend& be = staa::backend_of(x);
@@ -88,13 +89,17 @@ void time_passes(const ConvShape& s, const staa::Tensor& x, const staa::Tensor& 
   staa::Tensor gx = staa::Tensor::empty(x.shape(), x.dtype());
   staa::Tensor gw = staa::Tensor::empty(w.shape(), x.dtype());
   staa::Tensor none;
-  const double fwd = time_median(reps, [&] { be.conv2d(x, w, none, g, y); });
-  const double data = time_median(reps, [&] { be.conv2d_backward_data(cot, w, g, gx); });
-  const double weight = time_median(reps, [&] { be.conv2d_backward_weight(cot, x, g, gw, none); });
+  const auto timed = [&](const char* pass, auto&& f) {
+    return only == "1" || only == pass ? time_median(reps, f) : 0.0;
+  };
+  const double fwd = timed("fwd", [&] { be.conv2d(x, w, none, g, y); });
+  const double data = timed("data", [&] { be.conv2d_backward_data(cot, w, g, gx); });
+  const double weight = timed("weight", [&] { be.conv2d_backward_weight(cot, x, g, gw, none); });
   const double gflop =
       2e-9 * double(g.n) * double(g.out_plane()) * double(g.c_out) * double(g.c_in * g.kh * g.kw);
+  const auto rate = [&](double t) { return t > 0 ? gflop / t : 0.0; };
   std::printf("pass %s %.6f %.6f %.6f  GFLOP/s fwd %.1f data %.1f weight %.1f\n", s.name.c_str(),
-              fwd, data, weight, gflop / fwd, gflop / data, gflop / weight);
+              fwd, data, weight, rate(fwd), rate(data), rate(weight));
   std::fflush(stdout);
 }
 
@@ -126,8 +131,8 @@ int main(int argc, char** argv) {
       staa::NoGradGuard no_grad;
       cot = staa::normal(staa::conv2d(x, w, staa::Tensor(), o).shape(), 0, 1, gen);
     }
-    if (std::getenv("CONV_PASSES") != nullptr) {
-      time_passes(s, x, w, cot, reps);
+    if (const char* passes = std::getenv("CONV_PASSES")) {
+      time_passes(s, x, w, cot, reps, passes);
       continue;
     }
     const double fwd = time_median(reps, [&] {

@@ -118,9 +118,9 @@ const std::vector<ConvCase>& fast_path_cases() {
       {"shared_gemm_deep_columns", {3, 128, 4, 4}, {4, 128, 3, 3}, opts({1, 1}, {1, 1})},
       {"batched_1x1_stride3", {5, 16, 17, 17}, {24, 16, 1, 1}, opts({3, 3}, {0, 0})},
       {"odd_stride2_non_square", {6, 5, 15, 11}, {7, 5, 3, 2}, opts({2, 3}, {1, 0}, {1, 2})},
-      // f32 backward-weight as grad_w^T = cols grad_y^T (few column rows, many channels).
-      {"transposed_weight_gemm_per_image", {3, 3, 9, 9}, {64, 3, 3, 3}, opts({1, 1}, {1, 1})},
-      {"transposed_weight_gemm_batched_groups",
+      // f32 backward-weight as row dot products (gemm_dot.h: few column rows, many channels).
+      {"dot_weight_gemm_per_image", {3, 3, 9, 9}, {64, 3, 3, 3}, opts({1, 1}, {1, 1})},
+      {"dot_weight_gemm_batched_groups",
        {70, 4, 5, 5},
        {96, 2, 3, 3},
        opts({1, 1}, {1, 1}, {1, 1}, 2)},

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tensor/cpu/gemm.h"
+#include "tensor/cpu/gemm_dot.h"
 #include "tensor/cpu/gemm_kernels.h"
 
 namespace staa::cpu {
@@ -218,6 +219,24 @@ void check_thin_shapes(GemmFn<T> gemm) {
 TEST(GemmTest, ThinShapes) {
   check_thin_shapes<float>(sgemm);
   check_thin_shapes<double>(dgemm);
+}
+
+// sgemm_dot computes A B^T only (alpha 1): the cases it is called with.
+void sgemm_dot_fn(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                  int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  ASSERT_TRUE(!ta && tb && alpha == 1.0f);
+  sgemm_dot(m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+
+// Every block shape (rows mod 4, columns mod 3), sums shorter than a vector, with a tail, and
+// long; padded rows; beta 0 (NaN in C before), 1 and 0.5.
+TEST(GemmTest, DotProductsOfRowsAwkwardSizes) {
+  std::mt19937 rng(7);
+  for (int64_t m : {1, 3, 4, 5, 8, 13})
+    for (int64_t n : {1, 2, 3, 4, 7})
+      for (int64_t k : {1, 7, 8, 9, 64, 257})
+        for (double beta : {0.0, 1.0, 0.5})
+          check_case<float>(sgemm_dot_fn, {false, true, m, n, k, (m + n + k) % 3, 1.0, beta}, rng);
 }
 
 TEST(GemmTest, DegenerateSizesOnlyScaleC) {

@@ -6,7 +6,7 @@
 // A chunk's column matrix cols [C_in * KH * KW, count * P] (row (c, kh, kw), column (image, oh,
 // ow), P = OH * OW) comes from im2col into a workspace Tensor (the caching allocator reuses it).
 // Per group g: y_g = W_g cols_g; cols_g = W_g^T grad_y_g, then col2im; grad_W_g += grad_y_g
-// cols_g^T (f32: its transpose when the micro-kernel's tiles fit that better). Planes >=
+// cols_g^T (f32 with few column rows: row dot products, gemm_dot.h). Planes >=
 // kPerImagePlane: one image per chunk, GEMMs straight on NCHW (a 1x1 stride-1 unpadded conv skips
 // im2col: x[n] is [C_in, P]); smaller planes batch images into one GEMM with a copy to / from
 // NCHW. tools/bench/conv/NOTES.md.
@@ -22,8 +22,7 @@
 #include "tensor/cpu/conv_winograd.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/gemm.h"
-#include "tensor/cpu/gemm_kernels.h"
-#include "tensor/cpu/kernel_util.h"
+#include "tensor/cpu/gemm_dot.h"
 
 namespace staa::cpu {
 
@@ -252,31 +251,17 @@ void conv_backward_data(const T* gy, const T* w, const Conv2dGeometry& g, const 
   });
 }
 
-// Whether backward-weight computes grad_w^T = cols grad_y^T rather than grad_y cols^T: when the
-// micro-kernel's tiles cover the transposed product with fewer lanes. conv1 (64 channels x 27
-// taps): 28 x 72 lanes instead of 64 x 48 with sgemm's 4 x 24 tiles, 44% of them idle.
-template <typename T>
-bool transposed_weight_gemm(int64_t mg, int64_t kg) {
-  if constexpr (std::is_same_v<T, float>) {
-    const auto& kern = gemm_detail::chosen_sgemm_kernel();
-    const auto area = [&](int64_t m, int64_t n) {
-      return round_up(m, kern.mr) * round_up(n, kern.nr);
-    };
-    return area(kg, mg) < area(mg, kg);
-  }
-  return false;
-}
-
-// grad_w = sum over chunks of grad_y cols^T (or its transpose, transposed_weight_gemm): each
-// thread accumulates into its own partial (thread 0 into grad_w itself unless transposed), then the
-// partials are summed. grad_y: [N, C_out, OH, OW], x: [N, C_in, H, W],
-// grad_w: [C_out, C_in / G, KH, KW]
+// grad_w = sum over chunks of grad_y cols^T: each thread accumulates into its own partial
+// (thread 0 into grad_w itself), then the partials are summed. f32 products with few
+// multiply-adds per operand element (few column rows: conv1 3->64) run as row dot products
+// (gemm_dot.h): packing both operands for sgemm cost more than the product. grad_y: [N, C_out, OH,
+// OW], x: [N, C_in, H, W], grad_w: [C_out, C_in / G, KH, KW]
 template <typename T>
 void conv_backward_weight(const T* gy, const T* x, const Conv2dGeometry& g, const ConvPlan& p,
                           T* gw) {
   const int64_t mg = g.c_out_group(), kg = g.col_rows_group(), plane = g.out_plane();
   const int64_t w_size = g.c_out * kg, per_thread = p.col_size + p.mat_size + w_size;
-  const bool transposed = transposed_weight_gemm<T>(mg, kg);
+  const bool dot = std::is_same_v<T, float> && sgemm_dot_pays(mg, kg, p.chunk * plane);
   const Tensor ws_t = workspace<T>(std::max<int64_t>(p.threads * per_thread, 1));
   std::vector<char> first(p.threads, 1);
   for_each_chunk(g, p, ws_t.data<T>(), per_thread, [&](int64_t n0, int64_t count, T* ws, int t) {
@@ -288,34 +273,23 @@ void conv_backward_weight(const T* gy, const T* x, const Conv2dGeometry& g, cons
       gather_chunk(gy, g.c_out, plane, n0, count, ws + p.col_size);
       g_mat = ws + p.col_size;
     }
-    // [C_out, Kg] per group, or [Kg, C_out / G] when transposed
-    T* part = t == 0 && !transposed ? gw : ws + p.col_size + p.mat_size;
-    const T beta = first[t] ? 0 : 1;
+    T* part = t == 0 ? gw : ws + p.col_size + p.mat_size;  // [C_out, Kg]
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       const T *gy_g = g_mat + gi * mg * ld, *cols_g = cols + gi * kg * ld;
-      if (transposed) {
-        gemm(false, true, kg, mg, ld, cols_g, ld, gy_g, ld, beta, part + gi * mg * kg, mg);
-      } else {
-        gemm(false, true, mg, kg, ld, gy_g, ld, cols_g, ld, beta, part + gi * mg * kg, kg);
+      const T beta = first[t] ? 0 : 1;
+      if constexpr (std::is_same_v<T, float>) {
+        if (dot) {
+          sgemm_dot(mg, kg, ld, gy_g, ld, cols_g, ld, beta, part + gi * mg * kg, kg);
+          continue;
+        }
       }
+      gemm(false, true, mg, kg, ld, gy_g, ld, cols_g, ld, beta, part + gi * mg * kg, kg);
     }
     first[t] = 0;
   });
   const T* ws = ws_t.data<T>();
-  const auto partial = [&](int t) { return ws + t * per_thread + p.col_size + p.mat_size; };
-  if (transposed) {
-    for (int64_t gi = 0; gi < g.groups; ++gi)
-      for (int64_t m = 0; m < mg; ++m)
-        for (int64_t k = 0; k < kg; ++k) {
-          const int64_t at = gi * mg * kg + k * mg + m;
-          T total = partial(0)[at];
-          for (int t = 1; t < p.threads; ++t) total += partial(t)[at];
-          gw[gi * mg * kg + m * kg + k] = total;
-        }
-    return;
-  }
   for (int t = 1; t < p.threads; ++t) {
-    const T* part = partial(t);
+    const T* part = ws + t * per_thread + p.col_size + p.mat_size;
     for (int64_t i = 0; i < w_size; ++i) gw[i] += part[i];
   }
 }

@@ -10,12 +10,14 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/ops.h"
 #include "expect_error.h"
 #include "tensor/backend.h"
 #include "tensor/cpu/conv_implicit.h"
+#include "tensor/cpu/kernel_util.h"
 #include "tensor/ops/conv.h"
 
 namespace staa {
@@ -183,6 +185,44 @@ TEST(Conv2dWinograd, SwitchesToImplicitGemmWhenNotAllowed) {
                             std::vector<double>(g.out_shape().numel(), 0.0), g);
   expect_close(fast, r.y, 1e-5, "winograd y");
   expect_close(plain, r.y, 1e-6, "implicit y");
+}
+
+// conv2d's y and grad_x with a fixed cotangent (double values).
+std::pair<std::vector<double>, std::vector<double>> forward_and_grad_x(const Tensor& x0,
+                                                                       const Tensor& w,
+                                                                       const Tensor& gy,
+                                                                       const Conv2dOptions& o) {
+  Tensor x = x0.detach().set_requires_grad(true);
+  const Tensor y = conv2d(x, w, Tensor(), o);
+  backward(y, gy);
+  return {y.to_vector(), x.grad().to_vector()};
+}
+
+// Outputs of kStreamStoreBytes (16 MiB) or more are written by streaming stores: the Winograd
+// output rows of eight whole tiles (forward and backward-data) and the stride-2 spread of a 1x1
+// backward-data. Each against a path without them: the implicit GEMM, and f64 (im2col).
+TEST(Conv2dStreamingStores, LargeOutputsMatchPathsWithout) {
+  ASSERT_EQ(cpu::kStreamStoreBytes, int64_t{16} << 20);
+  Generator gen(13);
+  const Shape xs{4, 16, 256, 256};  // 16 MiB of f32
+  const Tensor x = uniform(xs, -1, 1, gen);
+  {
+    const Tensor w = uniform({16, 16, 3, 3}, -1, 1, gen), gy = normal(xs, 0, 1, gen);
+    const auto [y, gx] = forward_and_grad_x(x, w, gy, opts({1, 1}, {1, 1}));
+    set_allow_winograd(false);
+    const auto [y_plain, gx_plain] = forward_and_grad_x(x, w, gy, opts({1, 1}, {1, 1}));
+    set_allow_winograd(true);
+    expect_close(y, y_plain, 1e-5, "winograd y");
+    expect_close(gx, gx_plain, 1e-5, "winograd grad x");
+  }
+  {
+    const Tensor w = uniform({8, 16, 1, 1}, -1, 1, gen), gy = normal({4, 8, 128, 128}, 0, 1, gen);
+    const auto [y, gx] = forward_and_grad_x(x, w, gy, opts({2, 2}, {0, 0}));
+    const auto [y64, gx64] =
+        forward_and_grad_x(x.to(kF64), w.to(kF64), gy.to(kF64), opts({2, 2}, {0, 0}));
+    expect_close(y, y64, 1e-5, "1x1 stride 2 y");
+    expect_close(gx, gx64, 1e-5, "1x1 stride 2 grad x");
+  }
 }
 
 // `count` floats that end where an unreadable page begins: a read past the end faults.

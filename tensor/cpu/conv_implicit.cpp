@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -362,10 +363,26 @@ struct ConvOutput {
   float* y;
   const float* bias = nullptr;
   int64_t stride_h = 1, stride_w = 1, h = 0, w = 0;  // strides > 1: spread into h x w planes
+  bool stream = false;  // spread by streaming stores where the planes allow (kStreamStoreBytes)
 };
 
+#if defined(__AVX2__)
+// An 8-float store: streaming (kStream: the line is not read before it is written; dst 32-byte
+// aligned) or plain.
+template <bool kStream>
+inline void store8(float* dst, __m256 v) {
+  if constexpr (kStream) {
+    _mm256_stream_ps(dst, v);
+  } else {
+    _mm256_storeu_ps(dst, v);
+  }
+}
+#endif
+
 // row[0, n) to every stride-th place of dst[0, w), zeros between and after: with AVX2 at stride
-// 2, four or eight values interleaved with zeros per 8-float store.
+// 2, four or eight values interleaved with zeros per 8-float store. kStream: streaming stores
+// (dst 32-byte aligned, w a multiple of 16 and at least 2 n: no plain-store tail).
+template <bool kStream = false>
 inline void spread_row(const float* row, int64_t n, int64_t stride, int64_t w, float* dst) {
   int64_t j = 0;
 #if defined(__AVX2__)
@@ -374,8 +391,8 @@ inline void spread_row(const float* row, int64_t n, int64_t stride, int64_t w, f
     for (; 2 * (j + 8) <= w; j += 8) {
       const __m256 v = _mm256_loadu_ps(row + j);
       const __m256 lo = _mm256_unpacklo_ps(v, zero), hi = _mm256_unpackhi_ps(v, zero);
-      _mm256_storeu_ps(dst + 2 * j, _mm256_permute2f128_ps(lo, hi, 0x20));
-      _mm256_storeu_ps(dst + 2 * j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+      store8<kStream>(dst + 2 * j, _mm256_permute2f128_ps(lo, hi, 0x20));
+      store8<kStream>(dst + 2 * j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
     }
     for (; 2 * (j + 4) <= w; j += 4) {
       const __m128 v = _mm_loadu_ps(row + j), zero4 = _mm_setzero_ps();
@@ -388,10 +405,31 @@ inline void spread_row(const float* row, int64_t n, int64_t stride, int64_t w, f
   for (; j < n; ++j) dst[j * stride] = row[j];
 }
 
-// One plane of w^T grad_y spread to every stride-th position of an h x w plane, zeros elsewhere.
-// from: [OH, OW], to: [h, w]
+#if defined(__AVX2__)
+// dst[0, w) = 0 by streaming stores (dst 32-byte aligned, w a multiple of 8).
+inline void stream_zero_row(float* dst, int64_t w) {
+  for (int64_t j = 0; j < w; j += 8) _mm256_stream_ps(dst + j, _mm256_setzero_ps());
+}
+#endif
+
+// One plane of w^T grad_y spread to every stride-th position of an h x w plane, zeros elsewhere;
+// by streaming stores when out.stream asks for them and the plane allows (stride 2, rows of a
+// multiple of 16 floats, 32-byte aligned, twice the product's rows). from: [OH, OW], to: [h, w]
 void spread_plane(const float* from, const Conv2dGeometry& g, const ConvOutput& out, float* to) {
   const float* end = to + out.h * out.w;
+#if defined(__AVX2__)
+  if (out.stream && out.stride_w == 2 && out.w % 16 == 0 && out.w == 2 * g.out_w &&
+      reinterpret_cast<uintptr_t>(to) % 32 == 0) {
+    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      spread_row<true>(from + oh * g.out_w, g.out_w, 2, out.w, to);
+      to += out.w;
+      for (int64_t s = 1; s < out.stride_h && to < end; ++s, to += out.w)
+        stream_zero_row(to, out.w);
+    }
+    for (; to < end; to += out.w) stream_zero_row(to, out.w);
+    return;
+  }
+#endif
   for (int64_t oh = 0; oh < g.out_h; ++oh) {
     spread_row(from + oh * g.out_w, g.out_w, out.stride_w, out.w, to);
     to += out.w;
@@ -422,6 +460,9 @@ void store_images(const float* mat, const Conv2dGeometry& g, const ConvOutput& o
       for (int64_t p = 0; p < plane; ++p) to[p] = from[p] + b;
     }
   }
+#if defined(__AVX2__)
+  if (out.stream) _mm_sfence();  // the streaming stores are visible when the chunk is done
+#endif
 }
 
 // Images per chunk: about chunk_columns columns (a multiple of `threads` chunks in all), one
@@ -473,7 +514,9 @@ void backward_data_pointwise_strided(const float* grad_y, const float* w, const 
   gt.stride_h = gt.stride_w = 1;
   const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
   const PackedWeights a(kern, w, g.c_in, true, g.c_in, g.c_out);
-  implicit_conv(kern, a, grad_y, gt, ConvOutput{grad_x, nullptr, g.stride_h, g.stride_w, g.h, g.w});
+  const bool stream = g.n * g.c_in * g.in_plane() * int64_t{sizeof(float)} >= kStreamStoreBytes;
+  implicit_conv(kern, a, grad_y, gt,
+                ConvOutput{grad_x, nullptr, g.stride_h, g.stride_w, g.h, g.w, stream});
 }
 
 }  // namespace

@@ -346,6 +346,7 @@ void winograd_forward(const float* src, const TransformedKernels& u, const float
   const int64_t v_stride = operand_stride(g.c_in * width),
                 m_stride = operand_stride(g.c_out * width);
   const int64_t padded_size = padded_floats(g, tiles, chunk);
+  const bool stream = g.n * g.c_out * g.out_plane() * int64_t{sizeof(float)} >= kStreamStoreBytes;
 #pragma omp parallel num_threads(threads)
   {
     float* v = thread_scratch(kElems * (v_stride + m_stride) + padded_size);
@@ -368,8 +369,11 @@ void winograd_forward(const float* src, const TransformedKernels& u, const float
         for (int64_t t = first; t < first + count; t += kLanes)
           transform_outputs(m, m_stride, width, g, tiles, c, t,
                             std::min<int64_t>(kLanes, first + count - t), first,
-                            bias ? bias[c] : 0.0f, y);
+                            bias ? bias[c] : 0.0f, stream, y);
     }
+#if defined(__AVX2__)
+    if (stream) _mm_sfence();  // y's streaming stores are visible before the region ends
+#endif
   }
 }
 

@@ -8,6 +8,7 @@
 #endif
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "tensor/cpu/gemm_kernels.h"
@@ -142,7 +143,7 @@ void gather_output_grads(const float* grad_y, const Conv2dGeometry& g, const Til
 // Writes out[i * 4 + j][l] + bias to tile t0 + l's outputs (l < count, clipped at the edge).
 // y: [N, C_out, OH, OW]
 void scatter_outputs(Lanes out[16], float bias, const Conv2dGeometry& g, const Tiles& tiles,
-                     int64_t c, int64_t t0, int64_t count, float* y) {
+                     int64_t c, int64_t t0, int64_t count, bool stream, float* y) {
   alignas(32) float rows[kLanes][16];  // tile l's 4x4, row-major
   Tiles::Position at[kLanes];
   tiles.locate(t0, count, at);
@@ -159,10 +160,14 @@ void scatter_outputs(Lanes out[16], float bias, const Conv2dGeometry& g, const T
       __m256 u[4];  // after the transpose: tile l's row i | tile l + 4's row i
       for (int j = 0; j < 4; ++j) u[j] = _mm256_add_ps((__m256)out[i * 4 + j], b);
       transpose_4x8(u);
-      _mm256_storeu_ps(row, _mm256_permute2f128_ps(u[0], u[1], 0x20));
-      _mm256_storeu_ps(row + 8, _mm256_permute2f128_ps(u[2], u[3], 0x20));
-      _mm256_storeu_ps(row + 16, _mm256_permute2f128_ps(u[0], u[1], 0x31));
-      _mm256_storeu_ps(row + 24, _mm256_permute2f128_ps(u[2], u[3], 0x31));
+      const __m256 runs[4] = {
+          _mm256_permute2f128_ps(u[0], u[1], 0x20), _mm256_permute2f128_ps(u[2], u[3], 0x20),
+          _mm256_permute2f128_ps(u[0], u[1], 0x31), _mm256_permute2f128_ps(u[2], u[3], 0x31)};
+      if (stream && reinterpret_cast<uintptr_t>(row) % 32 == 0) {
+        for (int q = 0; q < 4; ++q) _mm256_stream_ps(row + 8 * q, runs[q]);
+      } else {
+        for (int q = 0; q < 4; ++q) _mm256_storeu_ps(row + 8 * q, runs[q]);
+      }
     }
     return;
   }
@@ -214,7 +219,7 @@ void output_grad_transform(const float* grad_y, const Conv2dGeometry& g, const T
 
 void transform_outputs(const float* m, int64_t stride, int64_t ld, const Conv2dGeometry& g,
                        const Tiles& tiles, int64_t c, int64_t t0, int64_t count, int64_t first,
-                       float bias, float* y) {
+                       float bias, bool stream, float* y) {
   // One 32-byte load per element (a memcpy became two 16-byte copies through the stack, which
   // the 32-byte reads of prod then waited on).
   typedef float UnalignedLanes
@@ -225,7 +230,7 @@ void transform_outputs(const float* m, int64_t stride, int64_t ld, const Conv2dG
     prod[e] = *reinterpret_cast<const UnalignedLanes*>(at + e * stride);
   for (int j = 0; j < 6; ++j) output_1d(prod + j, 6, half + j, 6);         // [4][6]
   for (int i = 0; i < 4; ++i) output_1d(half + 6 * i, 1, out + 4 * i, 1);  // [4][4]
-  scatter_outputs(out, bias, g, tiles, c, t0, count, y);
+  scatter_outputs(out, bias, g, tiles, c, t0, count, stream, y);
 }
 
 }  // namespace staa::cpu::winograd

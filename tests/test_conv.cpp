@@ -155,6 +155,8 @@ const std::vector<ConvCase>& fast_path_cases() {
       {"winograd_unpadded", {3, 32, 10, 7}, {36, 32, 3, 3}, opts({1, 1}, {0, 0})},
       {"winograd_pad2_uneven", {2, 32, 6, 7}, {32, 32, 3, 3}, opts({1, 1}, {2, 1})},
       {"winograd_rows_of_eight_tiles", {2, 16, 34, 36}, {16, 16, 3, 3}, opts({1, 1}, {1, 1})},
+      {"winograd_pairs_16px", {2, 16, 16, 16}, {16, 16, 3, 3}, opts({1, 1}, {1, 1})},
+      {"winograd_pairs_8px", {3, 16, 8, 8}, {16, 16, 3, 3}, opts({1, 1}, {1, 1})},
       {"winograd_slabs_of_odd_depth", {1, 261, 4, 5}, {16, 261, 3, 3}, opts({1, 1}, {1, 1})},
       {"winograd_many_chunks", {520, 32, 4, 4}, {32, 32, 3, 3}, opts({1, 1}, {1, 1})},
   };

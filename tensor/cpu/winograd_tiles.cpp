@@ -149,24 +149,32 @@ void scatter_outputs(Lanes out[16], float bias, const Conv2dGeometry& g, const T
   tiles.locate(t0, count, at);
 #if defined(__AVX2__)
   const __m256 b = _mm256_set1_ps(bias);
-  if (count == kLanes && at[kLanes - 1].n == at[0].n && at[kLanes - 1].ti == at[0].ti &&
-      at[kLanes - 1].tj == at[0].tj + kLanes - 1 && 4 * at[0].ti + 4 <= g.out_h &&
-      4 * (at[0].tj + kLanes) <= g.out_w) {
-    // Eight whole tiles side by side: each output row is 32 consecutive floats, stored as four
-    // 8-float runs straight from the registers.
-    float* row =
-        y + (at[0].n * g.c_out + c) * g.out_plane() + 4 * at[0].ti * g.out_w + 4 * at[0].tj;
-    for (int i = 0; i < 4; ++i, row += g.out_w) {
+  // Tiles 2q and 2q + 1 whole and side by side (every pair: planes of 8 to 32+ outputs wide):
+  // each row i of a pair is 8 consecutive floats, stored straight from the registers.
+  float* pair[4];
+  bool pairs = count == kLanes;
+  for (int q = 0; q < 4 && pairs; ++q) {
+    const Tiles::Position &l = at[2 * q], &r = at[2 * q + 1];
+    pairs = r.n == l.n && r.ti == l.ti && r.tj == l.tj + 1 && 4 * l.ti + 4 <= g.out_h &&
+            4 * l.tj + 8 <= g.out_w;
+    pair[q] = y + (l.n * g.c_out + c) * g.out_plane() + 4 * l.ti * g.out_w + 4 * l.tj;
+    stream = stream && reinterpret_cast<uintptr_t>(pair[q]) % 32 == 0 && g.out_w % 8 == 0;
+  }
+  if (pairs) {
+    for (int i = 0; i < 4; ++i) {
       __m256 u[4];  // after the transpose: tile l's row i | tile l + 4's row i
       for (int j = 0; j < 4; ++j) u[j] = _mm256_add_ps((__m256)out[i * 4 + j], b);
       transpose_4x8(u);
       const __m256 runs[4] = {
+          // row i of the pairs (0, 1), (2, 3), (4, 5), (6, 7)
           _mm256_permute2f128_ps(u[0], u[1], 0x20), _mm256_permute2f128_ps(u[2], u[3], 0x20),
           _mm256_permute2f128_ps(u[0], u[1], 0x31), _mm256_permute2f128_ps(u[2], u[3], 0x31)};
-      if (stream && reinterpret_cast<uintptr_t>(row) % 32 == 0) {
-        for (int q = 0; q < 4; ++q) _mm256_stream_ps(row + 8 * q, runs[q]);
-      } else {
-        for (int q = 0; q < 4; ++q) _mm256_storeu_ps(row + 8 * q, runs[q]);
+      for (int q = 0; q < 4; ++q) {
+        if (stream) {
+          _mm256_stream_ps(pair[q] + i * g.out_w, runs[q]);
+        } else {
+          _mm256_storeu_ps(pair[q] + i * g.out_w, runs[q]);
+        }
       }
     }
     return;

@@ -129,9 +129,9 @@ void output_grad_transform(const float* grad_y, const Conv2dGeometry& g, const T
                            int64_t c, int64_t t0, int64_t count, Lanes dm[kElems]);
 
 // y tiles [t0, t0 + count) of output channel c from the products M (element e at
-// m + e * stride, row c, lines from t0 - first; row stride ld), plus bias. stream: rows of eight
-// whole tiles side by side go out by streaming stores (y past the caches, kStreamStoreBytes; the
-// caller fences). y: [N, C_out, OH, OW]
+// m + e * stride, row c, lines from t0 - first; row stride ld), plus bias. stream: the rows of
+// pairs of whole tiles side by side go out by streaming stores (y past the caches,
+// kStreamStoreBytes; the caller fences). y: [N, C_out, OH, OW]
 void transform_outputs(const float* m, int64_t stride, int64_t ld, const Conv2dGeometry& g,
                        const Tiles& tiles, int64_t c, int64_t t0, int64_t count, int64_t first,
                        float bias, bool stream, float* y);

@@ -201,7 +201,7 @@ std::pair<std::vector<double>, std::vector<double>> forward_and_grad_x(const Ten
 }
 
 // Outputs of kStreamStoreBytes (16 MiB) or more are written by streaming stores: the Winograd
-// output rows of eight whole tiles (forward and backward-data) and the stride-2 spread of a 1x1
+// output rows of pairs of whole tiles (forward and backward-data) and the stride-2 spread of a 1x1
 // backward-data. Each against a path without them: the implicit GEMM, and f64 (im2col).
 TEST(Conv2dStreamingStores, LargeOutputsMatchPathsWithout) {
   ASSERT_EQ(cpu::kStreamStoreBytes, int64_t{16} << 20);

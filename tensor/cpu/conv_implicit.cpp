@@ -251,31 +251,41 @@ class ImageColumns final : public PanelSource {
 };
 
 // op(B) = cols^T of a chunk: depth = columns (image, oh, ow), lines = rows (c, i, j). Blocks of
-// 8 rows x 8 columns are loaded as rows and transposed in registers.
+// 8 rows x 8 columns are loaded as rows and transposed in registers; all rows of `block` columns
+// (one image's plane) before the next, so that each image is read start to end (ImageColumns).
 class ImageColumnsT final : public PanelSource {
  public:
-  ImageColumnsT(const ChunkTaps& taps, int nr) : taps_(taps), nr_(nr) {}
+  ImageColumnsT(const ChunkTaps& taps, int nr, int64_t block)
+      : taps_(taps), nr_(nr), block_(round_up(block, 8)) {}
   const float* panels(int64_t l0, int64_t lines, int64_t p0, int64_t depth,
                       float* buf) const override {
     const int64_t width = round_up(lines, nr_);
+    const auto out_at = [&](int64_t l) { return buf + l / nr_ * depth * nr_ + l % nr_; };
+    int64_t whole = 0;  // depths done 8 at a time
+#if defined(__AVX2__)
+    whole = depth / 8 * 8;
+    for (int64_t d0 = 0; d0 < whole; d0 += block_) {
+      const int64_t d1 = std::min(whole, d0 + block_);
+      for (int64_t l = 0; l < width; l += 8) {
+        const int32_t* rows = taps_.row + l0 + l;  // [8]
+        const int64_t last_row = *std::max_element(rows, rows + 8);
+        for (int64_t d = d0; d < d1; d += 8) {
+          const int32_t* col = taps_.col + p0 + d;  // [8]
+          __m256 block[8];
+          const bool masked = last_row + col[7] + 1 >= taps_.size;
+          with_kind(run_kind(col), masked, [&](auto kind, auto m) {
+            for (int e = 0; e < 8; ++e)
+              block[e] = load8<kind.value, m.value>(taps_.data + rows[e], col);
+          });
+          gemm_detail::transpose_8x8_regs(block, out_at(l) + d * nr_, nr_);
+        }
+      }
+    }
+#endif
     for (int64_t l = 0; l < width; l += 8) {
       const int32_t* rows = taps_.row + l0 + l;  // [8]
-      float* out = buf + l / nr_ * depth * nr_ + l % nr_;
-      const int64_t last_row = *std::max_element(rows, rows + 8);
-      int64_t d = 0;
-#if defined(__AVX2__)
-      for (; d + 8 <= depth; d += 8) {
-        const int32_t* col = taps_.col + p0 + d;  // [8]
-        __m256 block[8];
-        const bool masked = last_row + col[7] + 1 >= taps_.size;
-        with_kind(run_kind(col), masked, [&](auto kind, auto m) {
-          for (int e = 0; e < 8; ++e)
-            block[e] = load8<kind.value, m.value>(taps_.data + rows[e], col);
-        });
-        gemm_detail::transpose_8x8_regs(block, out + d * nr_, nr_);
-      }
-#endif
-      for (; d < depth; ++d)
+      float* out = out_at(l);
+      for (int64_t d = whole; d < depth; ++d)
         for (int e = 0; e < 8; ++e) out[d * nr_ + e] = taps_.data[taps_.col[p0 + d] + rows[e]];
     }
     return buf;
@@ -284,6 +294,7 @@ class ImageColumnsT final : public PanelSource {
  private:
   ChunkTaps taps_;
   int nr_;
+  int64_t block_;
 };
 
 #if defined(__AVX2__)
@@ -313,13 +324,21 @@ class GradRows final : public PanelSource {
       : gy_(gy), g_(g), n0_(n0), mr_(mr) {}
   const float* panels(int64_t l0, int64_t lines, int64_t p0, int64_t depth,
                       float* buf) const override {
-    int64_t l = 0;
+    const int64_t plane = g_.out_plane();
+    for (int64_t d = 0, t = p0; d < depth;) {  // image by image: each read start to end
+      const int64_t image = n0_ + t / plane, p = t % plane, seg = std::min(plane - p, depth - d);
+      const float* in = gy_ + (image * g_.c_out + l0) * plane + p;  // line l at in + l plane
+      int64_t l = 0;
 #if defined(__AVX2__)
-    if (mr_ % 4 == 0)
-      for (; l + 4 <= lines; l += 4) copy_lines<4>(l0 + l, p0, depth, line_out(buf, l, depth));
+      if (mr_ % 4 == 0)
+        for (; l + 4 <= lines; l += 4)
+          copy_lines<4>(in + l * plane, seg, line_out(buf, l, depth) + d * mr_);
 #endif
-    for (; l < lines; ++l) copy_lines<1>(l0 + l, p0, depth, line_out(buf, l, depth));
-    for (; l < round_up(lines, mr_); ++l) {
+      for (; l < lines; ++l) copy_lines<1>(in + l * plane, seg, line_out(buf, l, depth) + d * mr_);
+      d += seg;
+      t += seg;
+    }
+    for (int64_t l = lines; l < round_up(lines, mr_); ++l) {
       float* out = line_out(buf, l, depth);
       for (int64_t d = 0; d < depth; ++d) out[d * mr_] = 0.0f;
     }
@@ -332,23 +351,18 @@ class GradRows final : public PanelSource {
     return buf + l / mr_ * depth * mr_ + l % mr_;
   }
 
-  // Channels [c, c + kLines), positions [p0, p0 + depth): out[d * mr_ + i] (lane i of step d).
+  // kLines channels (a plane apart from in on) x seg positions: out[s * mr_ + i] (lane i of step
+  // s).
   template <int kLines>
-  void copy_lines(int64_t c, int64_t p0, int64_t depth, float* out) const {
+  void copy_lines(const float* in, int64_t seg, float* out) const {
     const int64_t plane = g_.out_plane();
-    for (int64_t d = 0, t = p0; d < depth;) {
-      const int64_t image = n0_ + t / plane, p = t % plane, seg = std::min(plane - p, depth - d);
-      const float* in = gy_ + (image * g_.c_out + c) * plane + p;  // channel i at in + i plane
-      int64_t s = 0;
+    int64_t s = 0;
 #if defined(__AVX2__)
-      if constexpr (kLines == 4)
-        for (; s + 8 <= seg; s += 8) transpose_4x8(in + s, plane, out + (d + s) * mr_, mr_);
+    if constexpr (kLines == 4)
+      for (; s + 8 <= seg; s += 8) transpose_4x8(in + s, plane, out + s * mr_, mr_);
 #endif
-      for (; s < seg; ++s)
-        for (int i = 0; i < kLines; ++i) out[(d + s) * mr_ + i] = in[i * plane + s];
-      d += seg;
-      t += seg;
-    }
+    for (; s < seg; ++s)
+      for (int i = 0; i < kLines; ++i) out[s * mr_ + i] = in[i * plane + s];
   }
 
   const float* gy_;
@@ -589,7 +603,7 @@ void conv_backward_weight_implicit(const float* grad_y, const float* x, const Co
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t n0 = chunk * count, images = std::min(count, g.n - n0);
       const GradRows a(grad_y, g, n0, kern.mr);
-      const ImageColumnsT b(chunk_taps(x, g, n0, images, kern.nr), kern.nr);
+      const ImageColumnsT b(chunk_taps(x, g, n0, images, kern.nr), kern.nr, plane);
       gemm_detail::sgemm_from_panels(kern, m, rows, images * plane, a, b, first ? 0.0f : 1.0f, out,
                                      rows);
       first = false;

@@ -30,15 +30,23 @@ STAA_TARGET_AVX2 inline void update_vector(float* c, __m256 acc, __m256 alpha, f
   }
 }
 
-// Partial tile: only the rows x cols corner of c: [4, 24] is touched.
-void update_partial(const float* tile, float* c, int64_t ldc, int rows, int cols, float alpha,
-                    float beta) {
+// Partial tile: only the rows x cols corner of c: [4, 24] is touched, whole vectors as
+// update_vector, the last part of a row by masked loads and stores (they touch no other lane).
+STAA_TARGET_AVX2 void update_partial(const __m256 acc[kMr][kVectors], float* c, int64_t ldc,
+                                     int rows, int cols, float alpha, float beta) {
+  const __m256 valpha = _mm256_set1_ps(alpha);
+  const int whole = cols / 8, rest = cols % 8;
+  const __m256i mask =
+      _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   for (int r = 0; r < rows; ++r) {
     float* c_row = c + r * ldc;
-    for (int j = 0; j < cols; ++j) {
-      const float v = alpha * tile[r * kNr + j];
-      c_row[j] = beta == 0.0f ? v : v + beta * c_row[j];
-    }
+    for (int v = 0; v < whole; ++v) update_vector(c_row + 8 * v, acc[r][v], valpha, beta);
+    if (rest == 0) continue;
+    float* at = c_row + 8 * whole;
+    __m256 out = _mm256_mul_ps(acc[r][whole], valpha);
+    if (beta != 0.0f)
+      out = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_maskload_ps(at, mask), out);
+    _mm256_maskstore_ps(at, mask, out);
   }
 }
 
@@ -90,10 +98,7 @@ STAA_TARGET_AVX2 void micro_4x24(int64_t kc, const float* a_panel, const float* 
         update_vector(c + r * ldc + 8 * v, acc[r][v], valpha, beta);
     return;
   }
-  alignas(32) float tile[kMr * kNr];
-  for (int r = 0; r < kMr; ++r)
-    for (int v = 0; v < kVectors; ++v) _mm256_store_ps(tile + r * kNr + 8 * v, acc[r][v]);
-  update_partial(tile, c, ldc, rows, cols, alpha, beta);
+  update_partial(acc, c, ldc, rows, cols, alpha, beta);
 }
 
 // Zen 3 (L1d 32 KiB, L2 512 KiB per core): the 24 x kc B micro-panel (24 KiB) stays in L1, the

@@ -221,6 +221,11 @@ class ImageColumns final : public PanelSource {
         last = std::max<int64_t>(last, col[l + 7]);
       }
       const bool masked = reach + last >= taps_.size;
+      // Blocks of 64+ columns (planes of 16+ px: the rows of a stride-2 conv skip every other
+      // line, which the hardware prefetcher follows late) prefetch the depth kAhead rows on:
+      // 1x1 stride-2 forward ~2% (128->256) and ~10% (64->128) faster; 8px planes lost by it.
+      const bool prefetch = s1 - s0 >= 64;
+      constexpr int64_t kAhead = 4;
       for (int64_t r0 = s0; r0 < s1;) {
         const RunKind kind = kinds[(r0 - s0) / 8];
         int64_t r1 = r0 + 8;
@@ -229,6 +234,10 @@ class ImageColumns final : public PanelSource {
           for (int64_t d = 0; d < depth; ++d) {
             const float* at = data + rows[d];
             float* out = buf + d * nr;
+            if (prefetch && d + kAhead < depth)
+              for (int64_t l = r0; l < r1; l += 8)
+                _mm_prefetch(reinterpret_cast<const char*>(data + rows[d + kAhead] + col[l]),
+                             _MM_HINT_T0);
             for (int64_t l = r0; l < r1; l += 8)
               _mm256_store_ps(out + places[(l - s0) / 8], load8<k.value, m.value>(at, col + l));
           }

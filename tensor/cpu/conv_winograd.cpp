@@ -509,11 +509,8 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
   for (int64_t p0 = 0; p0 < plane; p0 += kLanes) {
     const int64_t lanes = std::min<int64_t>(kLanes, plane - p0);
     Lanes grads[kElems], half[18], taps[9];
-#if defined(__AVX2__)
     if (p0 % 16 == 0 && p0 + kAhead < plane)
-      for (int e = 0; e < kElems; ++e)
-        _mm_prefetch(reinterpret_cast<const char*>(du0 + e * du_stride + p0 + kAhead), _MM_HINT_T0);
-#endif
+      for (int e = 0; e < kElems; ++e) __builtin_prefetch(du0 + e * du_stride + p0 + kAhead);
     for (int e = 0; e < kElems; ++e) {
       if (lanes == kLanes) {
         std::memcpy(&grads[e], du0 + e * du_stride + p0, sizeof(Lanes));

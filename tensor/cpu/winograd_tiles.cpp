@@ -39,11 +39,9 @@ void pad_planes(const float* src, const Conv2dGeometry& g, const Tiles& tiles,
   const int64_t planes = ((first + count - 1) / tiles.per_image + 1 - padded.n0) * g.c_in;
   const char* chunk = reinterpret_cast<const char*>(src + padded.n0 * g.c_in * g.in_plane());
   for (int64_t q = p0; q < p1; ++q) {
-#if defined(__AVX2__)
     if (q + ahead < planes)
       for (int64_t b = 0; b < plane_bytes; b += 64)
-        _mm_prefetch(chunk + (q + ahead) * plane_bytes + b, _MM_HINT_T0);
-#endif
+        __builtin_prefetch(chunk + (q + ahead) * plane_bytes + b);
     // Rows of the tiles of image n in the chunk: tile rows ti0 .. ti1 read rows 4 ti0 .. 4 ti1 + 5.
     const int64_t n = padded.n0 + q / g.c_in;
     const int64_t t0 = std::max(first, n * tiles.per_image) - n * tiles.per_image;
@@ -189,6 +187,7 @@ void scatter_outputs(Lanes out[16], float bias, const Conv2dGeometry& g, const T
     }
   }
 #else
+  (void)stream;  // plain stores only
   for (int l = 0; l < kLanes; ++l)
     for (int e = 0; e < 16; ++e) rows[l][e] = out[e][l] + bias;
 #endif

@@ -14,7 +14,8 @@ void sgemm_dot(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, con
                int64_t ldb, float beta, float* c, int64_t ldc);
 
 // Whether sgemm_dot is the faster way to an m x n product over k: few multiply-adds per operand
-// element (2 m n / (m + n) below kDotMaxIntensity) and a sum long enough for vectors.
+// element (2 m n / (m + n) below 48, kDotMaxIntensity in gemm_dot.cpp) and a sum long enough
+// for vectors (k >= 64).
 bool sgemm_dot_pays(int64_t m, int64_t n, int64_t k);
 
 }  // namespace staa::cpu

@@ -389,23 +389,10 @@ struct ConvOutput {
   bool stream = false;  // spread by streaming stores where the planes allow (kStreamStoreBytes)
 };
 
-#if defined(__AVX2__)
-// An 8-float store: streaming (kStream: the line is not read before it is written; dst 32-byte
-// aligned) or plain.
-template <bool kStream>
-inline void store8(float* dst, __m256 v) {
-  if constexpr (kStream) {
-    _mm256_stream_ps(dst, v);
-  } else {
-    _mm256_storeu_ps(dst, v);
-  }
-}
-#endif
-
 // row[0, n) to every stride-th place of dst[0, w), zeros between and after: with AVX2 at stride
 // 2, four or eight values interleaved with zeros per 8-float store. kStream: streaming stores
-// (dst 32-byte aligned, w a multiple of 16 and at least 2 n: no plain-store tail).
-template <bool kStream = false>
+// (dst 32-byte aligned, w a multiple of 16 and 2 n: no plain-store tail).
+template <bool kStream>
 inline void spread_row(const float* row, int64_t n, int64_t stride, int64_t w, float* dst) {
   int64_t j = 0;
 #if defined(__AVX2__)
@@ -428,37 +415,35 @@ inline void spread_row(const float* row, int64_t n, int64_t stride, int64_t w, f
   for (; j < n; ++j) dst[j * stride] = row[j];
 }
 
-#if defined(__AVX2__)
-// dst[0, w) = 0 by streaming stores (dst 32-byte aligned, w a multiple of 8).
-inline void stream_zero_row(float* dst, int64_t w) {
-  for (int64_t j = 0; j < w; j += 8) _mm256_stream_ps(dst + j, _mm256_setzero_ps());
-}
-#endif
-
 // One plane of w^T grad_y spread to every stride-th position of an h x w plane, zeros elsewhere;
-// by streaming stores when out.stream asks for them and the plane allows (stride 2, rows of a
-// multiple of 16 floats, 32-byte aligned, twice the product's rows). from: [OH, OW], to: [h, w]
+// kStream: by streaming stores (spread_plane_streams). from: [OH, OW], to: [h, w]
+template <bool kStream>
 void spread_plane(const float* from, const Conv2dGeometry& g, const ConvOutput& out, float* to) {
-  const float* end = to + out.h * out.w;
+  const auto zero = [&](float* row) {
 #if defined(__AVX2__)
-  if (out.stream && out.stride_w == 2 && out.w % 16 == 0 && out.w == 2 * g.out_w &&
-      reinterpret_cast<uintptr_t>(to) % 32 == 0) {
-    for (int64_t oh = 0; oh < g.out_h; ++oh) {
-      spread_row<true>(from + oh * g.out_w, g.out_w, 2, out.w, to);
-      to += out.w;
-      for (int64_t s = 1; s < out.stride_h && to < end; ++s, to += out.w)
-        stream_zero_row(to, out.w);
-    }
-    for (; to < end; to += out.w) stream_zero_row(to, out.w);
-    return;
-  }
+    if constexpr (kStream) return stream_zero_row(row, out.w);
 #endif
+    zero_row(row, out.w);
+  };
+  const float* end = to + out.h * out.w;
   for (int64_t oh = 0; oh < g.out_h; ++oh) {
-    spread_row(from + oh * g.out_w, g.out_w, out.stride_w, out.w, to);
+    spread_row<kStream>(from + oh * g.out_w, g.out_w, out.stride_w, out.w, to);
     to += out.w;
-    for (int64_t s = 1; s < out.stride_h && to < end; ++s, to += out.w) zero_row(to, out.w);
+    for (int64_t s = 1; s < out.stride_h && to < end; ++s, to += out.w) zero(to);
   }
-  for (; to < end; to += out.w) zero_row(to, out.w);
+  for (; to < end; to += out.w) zero(to);
+}
+
+// Whether spread_plane may stream into `to`: out.stream asks for it, and every store is a whole
+// aligned 8-float run (stride 2, rows of a multiple of 16 floats, twice the product's rows).
+bool spread_plane_streams(const Conv2dGeometry& g, const ConvOutput& out, const float* to) {
+#if defined(__AVX2__)
+  return out.stream && out.stride_w == 2 && out.w % 16 == 0 && out.w == 2 * g.out_w &&
+         reinterpret_cast<uintptr_t>(to) % 32 == 0;
+#else
+  (void)g, (void)out, (void)to;
+  return false;
+#endif
 }
 
 // mat: [C, count * P] (images side by side) -> images n0 .. n0 + count of out.y.
@@ -472,7 +457,11 @@ void store_images(const float* mat, const Conv2dGeometry& g, const ConvOutput& o
       const float* from = mat + (c * count + i) * plane;
       float* to = out.y + ((n0 + i) * channels + c) * to_plane;
       if (spread) {
-        spread_plane(from, g, out, to);
+        if (spread_plane_streams(g, out, to)) {
+          spread_plane<true>(from, g, out, to);
+        } else {
+          spread_plane<false>(from, g, out, to);
+        }
         continue;
       }
       if (out.bias == nullptr) {
@@ -537,7 +526,7 @@ void backward_data_pointwise_strided(const float* grad_y, const float* w, const 
   gt.stride_h = gt.stride_w = 1;
   const SgemmKernel& kern = gemm_detail::chosen_sgemm_kernel();
   const PackedWeights a(kern, w, g.c_in, true, g.c_in, g.c_out);
-  const bool stream = g.n * g.c_in * g.in_plane() * int64_t{sizeof(float)} >= kStreamStoreBytes;
+  const bool stream = streams_output(g.n * g.c_in * g.in_plane());
   implicit_conv(kern, a, grad_y, gt,
                 ConvOutput{grad_x, nullptr, g.stride_h, g.stride_w, g.h, g.w, stream});
 }

@@ -346,7 +346,7 @@ void winograd_forward(const float* src, const TransformedKernels& u, const float
   const int64_t v_stride = operand_stride(g.c_in * width),
                 m_stride = operand_stride(g.c_out * width);
   const int64_t padded_size = padded_floats(g, tiles, chunk);
-  const bool stream = g.n * g.c_out * g.out_plane() * int64_t{sizeof(float)} >= kStreamStoreBytes;
+  const bool stream = streams_output(g.n * g.c_out * g.out_plane());
 #pragma omp parallel num_threads(threads)
   {
     float* v = thread_scratch(kElems * (v_stride + m_stride) + padded_size);

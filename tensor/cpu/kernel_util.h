@@ -69,6 +69,22 @@ T ordered_dot(const T* x, const T* y, int64_t len) {
 // they are far past the caches (L3: 32 MiB, shared), and a streaming store does not read the line
 // before writing it (one core here: 8.6 GB/s with plain stores, 16-23 GB/s streaming).
 constexpr int64_t kStreamStoreBytes = int64_t{16} << 20;
+inline bool streams_output(int64_t floats) {
+  return floats * int64_t{sizeof(float)} >= kStreamStoreBytes;
+}
+
+#if defined(__AVX2__)
+// An 8-float store: streaming (kStream: dst 32-byte aligned, the line not read before it is
+// written; the caller fences with _mm_sfence) or plain.
+template <bool kStream>
+inline void store8(float* dst, __m256 v) {
+  if constexpr (kStream) {
+    _mm256_stream_ps(dst, v);
+  } else {
+    _mm256_storeu_ps(dst, v);
+  }
+}
+#endif
 
 // dst[0, n) = 0 and dst[0, n) = src[0, n) for short rows: 8-float moves, the last one
 // overlapping, when n >= 8. GCC makes plain loops of such rows memset / memcpy calls, which cost
@@ -84,6 +100,12 @@ inline void zero_row(float* dst, int64_t n) {
 #endif
   std::fill(dst, dst + n, 0.0f);
 }
+#if defined(__AVX2__)
+// zero_row by streaming stores: dst 32-byte aligned, n a multiple of 8.
+inline void stream_zero_row(float* dst, int64_t n) {
+  for (int64_t j = 0; j < n; j += 8) _mm256_stream_ps(dst + j, _mm256_setzero_ps());
+}
+#endif
 inline void copy_row(const float* src, int64_t n, float* dst) {
 #if defined(__AVX2__)
   if (n >= 8) {

@@ -169,9 +169,9 @@ void scatter_outputs(Lanes out[16], float bias, const Conv2dGeometry& g, const T
           _mm256_permute2f128_ps(u[0], u[1], 0x31), _mm256_permute2f128_ps(u[2], u[3], 0x31)};
       for (int q = 0; q < 4; ++q) {
         if (stream) {
-          _mm256_stream_ps(pair[q] + i * g.out_w, runs[q]);
+          store8<true>(pair[q] + i * g.out_w, runs[q]);
         } else {
-          _mm256_storeu_ps(pair[q] + i * g.out_w, runs[q]);
+          store8<false>(pair[q] + i * g.out_w, runs[q]);
         }
       }
     }

@@ -35,6 +35,13 @@ fi
 
 echo "gpu_check: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo 'nvidia-smi not found')"
 start=$(date +%s)
+# Prebuilt binaries come from another machine's image: if they do not start here (a missing or
+# older system library), say why and build here instead.
+if [ -n "${STAA_GPU_BIN:-}" ] && ! err=$("$STAA_GPU_BIN/test_cuda" --gtest_list_tests 2>&1 >/dev/null); then
+  echo "gpu_check: the binaries in $STAA_GPU_BIN do not start here ($err); building here instead"
+  unset STAA_GPU_BIN
+  [ -z "${STAA_GTEST_SOURCE:-}" ] && [ -d .gpu/googletest ] && export STAA_GTEST_SOURCE=$PWD/.gpu/googletest
+fi
 if [ -n "${STAA_GPU_BIN:-}" ]; then
   test_bin=$STAA_GPU_BIN/test_cuda
   bench_bin=$STAA_GPU_BIN/snn_bench

@@ -141,7 +141,9 @@ TEST_F(Cuda, LifForwardAndBpttMatchCpu) {
     p.soft_reset = soft;
     std::vector<Tensor> grads[2], spikes;
     for (int device = 0; device < 2; ++device) {
-      auto on = [&](const Tensor& t) { return (device ? gpu(t) : t.clone()).set_requires_grad(true); };
+      auto on = [&](const Tensor& t) {
+        return (device ? gpu(t) : t.clone()).set_requires_grad(true);
+      };
       Tensor xd = on(x), md = on(m), nd = on(n);
       const Tensor s = lif(xd, md, nd, p);
       backward(sum(s * (device ? gpu(w) : w)));
@@ -151,6 +153,22 @@ TEST_F(Cuda, LifForwardAndBpttMatchCpu) {
     }
     EXPECT_EQ(spikes[0].to_vector(), spikes[1].to_vector());
     for (int i = 0; i < 3; ++i) expect_near(grads[1][i], grads[0][i], 1e-12);
+  }
+}
+
+// Rows of no elements (x: [2, 3, 0]) still get their parameter gradients, all zero (the kernel
+// once returned before writing them, leaving whatever the allocator's block held).
+TEST_F(Cuda, MembraneUpdateOfEmptyRowsGivesZeroParameterGradients) {
+  Generator gen(12);
+  auto leaf = [](const Tensor& t) { return gpu(t).set_requires_grad(true); };
+  const Tensor x = leaf(zeros({2, 3, 0})), h = leaf(zeros({2, 3, 0}));
+  const Tensor gain = leaf(uniform({2, 3}, 0.2, 1.5, gen)),
+               leak = leaf(uniform({2, 3}, 0.2, 1.5, gen));
+  const Tensor bias = leaf(uniform({2, 3}, -1, 1, gen));
+  backward(sum(membrane_update(x, h, gain, leak, bias)));
+  for (const Tensor* p : {&gain, &leak, &bias}) {
+    ASSERT_TRUE(p->grad().defined());
+    EXPECT_EQ(p->grad().to(Device::cpu()).to_vector(), std::vector<double>(6, 0.0));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <cudnn.h>
 #include <cub/block/block_reduce.cuh>
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <map>
@@ -35,7 +36,7 @@
   } while (0)
 
 // Inside an algorithm trial: returns the failed call and its status to the caller, which tries
-// the next algorithm when the status says "not supported" and throws otherwise.
+// the next algorithm (run_convolution).
 #define STAA_CUDNN_TRY(call)                                     \
   do {                                                           \
     const cudnnStatus_t st_ = (call);                            \
@@ -299,10 +300,10 @@ void check_output_dims(const char* op, const ConvDescriptors& d, const Conv2dGeo
 }
 
 // Runs `run(algo)` with the cached algorithm of this key; the first time, with the heuristic's
-// candidates in order until one runs, and caches that one (a candidate that fails, e.g. one the
-// heuristic offers for f64 but that only runs f32, or whose workspace does not fit, moves on to
-// the next; when none runs, the first failure is reported). run returns the Attempt of its
-// cuDNN calls.
+// candidates (and the plain one) in order until one runs, and caches that one (a candidate that
+// fails, e.g. one the heuristic offers for f64 but that only runs f32, or whose workspace does not
+// fit, moves on to the next; when none runs, the first failure is reported). run returns the
+// Attempt of its cuDNN calls.
 template <typename Run>
 void run_convolution(Pass pass, const Conv2dGeometry& g, DType dtype, cudnnHandle_t h,
                      const ConvDescriptors& d, Run&& run) {
@@ -315,13 +316,18 @@ void run_convolution(Pass pass, const Conv2dGeometry& g, DType dtype, cudnnHandl
     return;
   }
   check_output_dims(op, d, g);
-  const std::vector<Algo> algos = pass == Pass::kForward ? forward_algos(h, d, dtype)
-                                  : pass == Pass::kBackwardData
-                                      ? backward_data_algos(h, d, dtype)
-                                      : backward_filter_algos(h, d, dtype);
-  STAA_CHECK(!algos.empty(), op, ": cuDNN offers no ", deterministic() ? "deterministic " : "",
-             dtype == kF32 && !allow_tf32() ? "FMA-math (no TF32) " : "", "algorithm for ",
-             describe(g, dtype));
+  std::vector<Algo> algos = pass == Pass::kForward        ? forward_algos(h, d, dtype)
+                            : pass == Pass::kBackwardData ? backward_data_algos(h, d, dtype)
+                                                          : backward_filter_algos(h, d, dtype);
+  // Last, unless the heuristic offered it: the plain algorithm of the pass, which takes every
+  // dtype, group count and dilation and is deterministic (forward IMPLICIT_GEMM, backward
+  // ALGO_1), should nothing the heuristic offers pass the filters of usable_algos or run.
+  const Algo plain{pass == Pass::kForward        ? int{CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM}
+                   : pass == Pass::kBackwardData ? int{CUDNN_CONVOLUTION_BWD_DATA_ALGO_1}
+                                                 : int{CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1},
+                   dtype == kF32 && !allow_tf32() ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH};
+  if (std::none_of(algos.begin(), algos.end(), [&](const Algo& a) { return a.id == plain.id; }))
+    algos.push_back(plain);
   // A candidate whose workspace cannot be allocated (its error is thrown by the allocator) is
   // passed over like one that fails.
   std::string first_failure;

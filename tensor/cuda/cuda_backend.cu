@@ -158,6 +158,7 @@ class CudaBackend final : public Backend {
     const int64_t n = src.numel();
     if (n == 0) return;
     if (src.dtype() == dst.dtype()) {
+      if (src.raw_data() == dst.raw_data()) return;  // onto itself (overlap is undefined)
       STAA_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), src.nbytes(),
                                       cudaMemcpyDeviceToDevice, cudaStreamLegacy));
       return;

@@ -305,7 +305,7 @@ void membrane_update_backward(const Tensor& x, const Tensor& h, const Tensor& ga
                               Tensor& grad_h, Tensor& grad_gain, Tensor& grad_leak,
                               Tensor& grad_bias) {
   const int64_t n = grad_out.numel(), rows = gain.numel();
-  if (n == 0 || rows == 0) return;
+  if (rows == 0) return;  // rows of no elements still get their (zero) sums
   dispatch_float(grad_out.dtype(), "membrane_update backward", [&](auto tag) {
     using T = decltype(tag);
     const int64_t blocks = std::min<int64_t>(rows, int64_t{1} << 16);

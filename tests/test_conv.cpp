@@ -159,6 +159,9 @@ const std::vector<ConvCase>& fast_path_cases() {
       {"winograd_pairs_8px", {3, 16, 8, 8}, {16, 16, 3, 3}, opts({1, 1}, {1, 1})},
       {"winograd_slabs_of_odd_depth", {1, 261, 4, 5}, {16, 261, 3, 3}, opts({1, 1}, {1, 1})},
       {"winograd_many_chunks", {520, 32, 4, 4}, {32, 32, 3, 3}, opts({1, 1}, {1, 1})},
+      // Products of a chunk past kOutBlockFloats (36 x 320 channels x 24 tiles): the forward in
+      // rounds of 24 output channels, the last one of 8 (the backward-data runs the same code).
+      {"winograd_output_blocks", {6, 16, 8, 8}, {320, 16, 3, 3}, opts({1, 1}, {1, 1})},
   };
   return cases;
 }

@@ -192,6 +192,30 @@ TEST(Conv2dWinograd, SwitchesToImplicitGemmWhenNotAllowed) {
   expect_close(plain, r.y, 1e-6, "implicit y");
 }
 
+// Every Winograd pass adds in an order that does not depend on the team: the forward and
+// backward-data give each chunk of tiles to one thread, the backward-weight each of the 36
+// GEMMs (five chunks of tiles here, accumulated in turn). Same bits on 1, 2 and 3 threads.
+TEST(Conv2dWinograd, SameBitsOnAnyNumberOfThreads) {
+  Generator gen(6);
+  const Tensor x0 = uniform({1040, 32, 4, 4}, -1, 1, gen), w0 = uniform({32, 32, 3, 3}, -1, 1, gen);
+  const Tensor gy = normal({1040, 32, 4, 4}, 0, 1, gen);
+  const Conv2dOptions o = opts({1, 1}, {1, 1});
+  const int saved_threads = omp_get_max_threads();
+  std::vector<std::vector<double>> runs[3];
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    Tensor x = x0.detach().set_requires_grad(true), w = w0.detach().set_requires_grad(true);
+    const Tensor y = conv2d(x, w, Tensor(), o);
+    backward(y, gy);
+    runs[threads - 1] = {y.to_vector(), x.grad().to_vector(), w.grad().to_vector()};
+  }
+  omp_set_num_threads(saved_threads);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(runs[1][i], runs[0][i]) << "output " << i << ", 2 threads against 1";
+    EXPECT_EQ(runs[2][i], runs[0][i]) << "output " << i << ", 3 threads against 1";
+  }
+}
+
 // conv2d's y and grad_x with a fixed cotangent (double values).
 std::pair<std::vector<double>, std::vector<double>> forward_and_grad_x(const Tensor& x0,
                                                                        const Tensor& w,

@@ -59,9 +59,6 @@ constexpr int64_t kForwardChunkTiles = 48;
 constexpr int64_t kOutBlockFloats = int64_t{1} << 18;
 constexpr int64_t kOutBlockRows = 24;
 constexpr int64_t kWeightChunkFloats = int64_t{1} << 20;
-// Backward-weight gives each thread its own dU while the extra copies stay within this many
-// floats (up to 256 x 256 channels on 2 threads; 512 channels share one dU of 38 MB).
-constexpr int64_t kMaxPartialFloats = int64_t{3} << 20;
 
 // The 36 operands of a kind lie one cache line more than their size (rounded up to whole lines)
 // apart: each starts 64-byte aligned as the GEMM panels must, and since sizes are often
@@ -425,12 +422,11 @@ void conv_backward_data_winograd(const float* grad_y, const float* w, const Conv
   winograd_forward(grad_y, u, nullptr, gt, grad_x);
 }
 
-// Backward-weight in one of two ways. Small dU (at most kMaxPartialFloats for all threads'
-// partials): each thread takes a fixed share of the chunks (static, so every sum keeps its order
-// from run to run) and accumulates into its own dU, summed at the end; no barriers. Large dU
-// (512 channels): all threads on one chunk at a time, transforms split over channels,
-// then the 36 GEMMs dU[e] += dM[e] V[e]^T split over e with a fixed owner per e. Either way the
-// results are bit-identical from run to run.
+// Backward-weight: all threads on one chunk of tiles at a time, the transforms split over
+// channels, then the 36 GEMMs dU[e] += dM[e] V[e]^T split over e with a fixed owner per e, so
+// every sum keeps its order: bit-identical from run to run, and on any number of threads.
+// (Each thread on its own chunks with its own dU, summed at the end, was 15-25% slower on the
+// 64 and 128 channel shapes: twice the chunk buffers and dU in the caches, and the sum.)
 void conv_backward_weight_winograd(const float* grad_y, const float* x, const Conv2dGeometry& g,
                                    float* grad_w) {
   const SgemmKernel& kern = winograd_kernel();
@@ -442,31 +438,28 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
                 m_stride = operand_stride(a_max.lines(g.c_out) * chunk);
   const int64_t plane = g.c_out * g.c_in, du_stride = operand_stride(plane);
   const int64_t padded_size = padded_floats(g, tiles, chunk);
-  // Per copy: V, dM and the padded images, a whole number of cache lines (panels stay aligned).
+  // V, dM and the padded images, a whole number of cache lines (dU's panels stay aligned).
   const int64_t chunk_size = round_up(kElems * (v_stride + m_stride) + padded_size, 16);
-  int threads = static_cast<int>(std::min<int64_t>(team_size(), chunks));
-  const bool partials = threads > 1 && (threads - 1) * kElems * du_stride <= kMaxPartialFloats;
-  if (!partials) threads = team_size();
-  const int copies = partials ? threads : 1;  // chunk buffers and dU
-  Tensor scratch = Tensor::empty(Shape{copies * (chunk_size + kElems * du_stride)}, kF32);
-  float* const base = scratch.data<float>();
-  float* const du0 = base + copies * chunk_size;  // [36][C_out][C_in] (+ pad) per copy
+  const int threads = team_size();
+  Tensor scratch = Tensor::empty(Shape{chunk_size + kElems * du_stride}, kF32);
+  float* const v = scratch.data<float>();
+  float* const dm = v + kElems * v_stride;
+  float* const du = v + chunk_size;  // [36][C_out][C_in] (+ pad)
   const int64_t groups_in = ceil_div(g.c_in, kLanes), groups_out = ceil_div(g.c_out, kLanes);
-
-  // One chunk's transformed inputs and output gradients, the work split by `split` (an omp for
-  // when all threads share the chunk, a plain loop when one thread owns it). Returns the GEMM
-  // depth: the chunk's tiles rounded up to whole lane blocks (the extra lanes are zero).
-  const auto transform_chunk = [&](int64_t q, float* buf, auto&& split) {
-    float* v = buf;
-    float* dm = v + kElems * v_stride;
+#pragma omp parallel num_threads(threads)
+  for (int64_t q = 0; q < chunks; ++q) {
+    // The chunk's transformed inputs and output gradients; the GEMM depth is its tiles rounded
+    // up to whole lane blocks (the extra lanes are zero).
     const int64_t first = q * chunk, count = std::min(chunk, tiles.count - first);
-    const int64_t used = ceil_div(count, kLanes);
-    const ChannelPanels a_panels{used * kLanes, kern.mr}, b_panels{used * kLanes, kern.nr};
+    const int64_t used = ceil_div(count, kLanes), depth = used * kLanes;
+    const ChannelPanels a_panels{depth, kern.mr}, b_panels{depth, kern.nr};
     const int64_t n0 = first / tiles.per_image, n1 = (first + count - 1) / tiles.per_image + 1;
     const PaddedImages padded = padded_layout(g, tiles, n0, dm + kElems * m_stride);
-    split((n1 - n0) * g.c_in,
-          [&](int64_t p) { pad_planes(x, g, tiles, padded, first, count, p, p + 1); });
-    split((groups_in + groups_out) * used, [&](int64_t item) {
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t p = 0; p < (n1 - n0) * g.c_in; ++p)
+      pad_planes(x, g, tiles, padded, first, count, p, p + 1);
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t item = 0; item < (groups_in + groups_out) * used; ++item) {
       const int64_t group = item / used, t = first + item % used * kLanes;
       const int64_t lanes = std::min<int64_t>(kLanes, first + count - t);
       if (group < groups_in) {
@@ -479,49 +472,13 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
                                   output_grad_transform(grad_y, g, tiles, c, t, lanes, out);
                                 });
       }
-    });
-    return used * kLanes;
-  };
-  // dU[e] (+)= dM[e] V[e]^T, both operands already packed (one slab of `depth`).
-  const auto accumulate = [&](const float* buf, int64_t depth, int e, bool overwrite, float* du) {
-    const PackedPanels dm(buf + kElems * v_stride + e * m_stride, a_max.lines(g.c_out));
-    const PackedPanels vt(buf + e * v_stride, b_max.lines(g.c_in));
-    gemm_detail::sgemm_from_panels(kern, g.c_out, g.c_in, depth, dm, vt, overwrite ? 0.0f : 1.0f,
-                                   du + e * du_stride, g.c_in);
-  };
-  if (partials) {
-#pragma omp parallel num_threads(threads)
-    {
-      const int t = omp_get_thread_num();
-      float* buf = base + t * chunk_size;
-      float* du = du0 + t * kElems * du_stride;
-      const auto serial = [](int64_t n, auto&& f) {
-        for (int64_t i = 0; i < n; ++i) f(i);
-      };
-      bool first = true;
-#pragma omp for schedule(static) nowait
-      for (int64_t q = 0; q < chunks; ++q) {
-        const int64_t depth = transform_chunk(q, buf, serial);
-        for (int e = 0; e < kElems; ++e) accumulate(buf, depth, e, first, du);
-        first = false;
-      }
-      if (first) std::fill(du, du + kElems * du_stride, 0.0f);
     }
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t i = 0; i < kElems * du_stride; ++i)
-      for (int t = 1; t < threads; ++t) du0[i] += du0[t * kElems * du_stride + i];
-  } else {
-#pragma omp parallel num_threads(threads)
-    {
-      const auto shared = [](int64_t n, auto&& f) {
-#pragma omp for schedule(dynamic, 4)
-        for (int64_t i = 0; i < n; ++i) f(i);
-      };
-      for (int64_t q = 0; q < chunks; ++q) {
-        const int64_t depth = transform_chunk(q, base, shared);
 #pragma omp for schedule(static)
-        for (int e = 0; e < kElems; ++e) accumulate(base, depth, e, q == 0, du0);
-      }
+    for (int e = 0; e < kElems; ++e) {  // both operands already packed (one slab of depth)
+      const PackedPanels dm_e(dm + e * m_stride, a_max.lines(g.c_out));
+      const PackedPanels vt_e(v + e * v_stride, b_max.lines(g.c_in));
+      gemm_detail::sgemm_from_panels(kern, g.c_out, g.c_in, depth, dm_e, vt_e, q == 0 ? 0.0f : 1.0f,
+                                     du + e * du_stride, g.c_in);
     }
   }
   // grad_w = G^T dU G, kLanes channel pairs at once. dU is 36 rows a plane apart (38 MB at 512
@@ -533,13 +490,13 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
     const int64_t lanes = std::min<int64_t>(kLanes, plane - p0);
     Lanes grads[kElems], half[18], taps[9];
     if (p0 % 16 == 0 && p0 + kAhead < plane)
-      for (int e = 0; e < kElems; ++e) __builtin_prefetch(du0 + e * du_stride + p0 + kAhead);
+      for (int e = 0; e < kElems; ++e) __builtin_prefetch(du + e * du_stride + p0 + kAhead);
     for (int e = 0; e < kElems; ++e) {
       if (lanes == kLanes) {
-        std::memcpy(&grads[e], du0 + e * du_stride + p0, sizeof(Lanes));
+        std::memcpy(&grads[e], du + e * du_stride + p0, sizeof(Lanes));
         continue;
       }
-      for (int l = 0; l < kLanes; ++l) grads[e][l] = l < lanes ? du0[e * du_stride + p0 + l] : 0.0f;
+      for (int l = 0; l < kLanes; ++l) grads[e][l] = l < lanes ? du[e * du_stride + p0 + l] : 0.0f;
     }
     for (int j = 0; j < 6; ++j) kernel_grad_1d(grads + j, 6, half + j, 6);  // [3][6]
     for (int i = 0; i < 3; ++i) kernel_grad_1d(half + 6 * i, 1, taps + 3 * i, 1);

@@ -122,6 +122,16 @@ void gather_output_grads(const float* grad_y, const Conv2dGeometry& g, const Til
         copy[l][i * 4 + j] = l < count && i < h && j < w ? tile[i * g.out_w + j] : 0.0f;
     first[l] = copy[l], step[l] = 4;
   }
+  // The next block of tiles of this channel (read after the other channels of this block): on
+  // planes of 4+ tile columns its rows lie one block's height further down. From memory, in
+  // short runs per channel that the hardware prefetcher does not follow.
+  if (tiles.cols >= 4 && step[0] == g.out_w && step[kLanes - 1] == g.out_w) {
+    const int64_t ahead = 4 * g.out_w * std::max<int64_t>(1, kLanes / tiles.cols);
+    for (int i = 0; i < 4; ++i) {
+      __builtin_prefetch(first[0] + i * g.out_w + ahead);
+      __builtin_prefetch(first[kLanes - 1] + i * g.out_w + ahead + 3);
+    }
+  }
 #if defined(__AVX2__)
   for (int i = 0; i < 4; ++i) {
     __m256 u[4];

@@ -59,6 +59,8 @@ constexpr int64_t kForwardChunkTiles = 48;
 constexpr int64_t kOutBlockFloats = int64_t{1} << 18;
 constexpr int64_t kOutBlockRows = 24;
 constexpr int64_t kWeightChunkFloats = int64_t{1} << 20;
+// Input planes padded per grab of the backward-weight's shared loop: about this many floats.
+constexpr int64_t kPadRunFloats = 4096;
 
 // The 36 operands of a kind lie one cache line more than their size (rounded up to whole lines)
 // apart: each starts 64-byte aligned as the GEMM panels must, and since sizes are often
@@ -455,9 +457,13 @@ void conv_backward_weight_winograd(const float* grad_y, const float* x, const Co
     const ChannelPanels a_panels{depth, kern.mr}, b_panels{depth, kern.nr};
     const int64_t n0 = first / tiles.per_image, n1 = (first + count - 1) / tiles.per_image + 1;
     const PaddedImages padded = padded_layout(g, tiles, n0, dm + kElems * m_stride);
-#pragma omp for schedule(dynamic, 4)
-    for (int64_t p = 0; p < (n1 - n0) * g.c_in; ++p)
-      pad_planes(x, g, tiles, padded, first, count, p, p + 1);
+    // Planes in runs of about kPadRunFloats (one grab of the shared loop each: 4x4 planes one
+    // by one spent more on the grabs than on the copies).
+    const int64_t planes = (n1 - n0) * g.c_in,
+                  run = std::max<int64_t>(1, kPadRunFloats / g.in_plane());
+#pragma omp for schedule(dynamic)
+    for (int64_t p = 0; p < planes; p += run)
+      pad_planes(x, g, tiles, padded, first, count, p, std::min(planes, p + run));
 #pragma omp for schedule(dynamic, 4)
     for (int64_t item = 0; item < (groups_in + groups_out) * used; ++item) {
       const int64_t group = item / used, t = first + item % used * kLanes;

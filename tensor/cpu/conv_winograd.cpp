@@ -195,6 +195,10 @@ const SgemmKernel& winograd_kernel() {
 // depths at a time, so that each 64-byte line (4 depths x 4 rows when mr = 4) is written whole,
 // by streaming stores. One depth at a time wrote a quarter of each line, and the line had left
 // L2 before the next quarter came: four reads of U from memory, 20% of a 512-channel conv.
+// Threads take blocks of kLanes rows, each row block all its depths in turn: the kernels' rows
+// are read in order (w[a, b] for a run of b), and each micro-panel of U is written as one run
+// (512ch forward 29.5 -> 26.8 ms, 256ch 26.6 -> 24.4; by depths first, each thread swept all rows
+// for every 4 depths, and wrote one line per micro-panel at a time).
 class TransformedKernels {
  public:
   TransformedKernels(const SgemmKernel& kern, const float* w, const Conv2dGeometry& g, bool flipped)
@@ -210,10 +214,11 @@ class TransformedKernels {
 #pragma omp parallel if (rows * cols > 4096)
     {
 #pragma omp for schedule(static)
-      for (int64_t q = 0; q < groups; ++q) {
-        const int64_t b0 = starts[q], slab_end = std::min(cols, (b0 / layout_.kc + 1) * layout_.kc);
-        const int depths = static_cast<int>(std::min<int64_t>(kDepths, slab_end - b0));
-        for (int64_t block = 0; block < blocks; ++block) {  // rows a0 .. a0 + kLanes at once
+      for (int64_t block = 0; block < blocks; ++block) {  // rows a0 .. a0 + kLanes at once
+        for (int64_t q = 0; q < groups; ++q) {
+          const int64_t b0 = starts[q],
+                        slab_end = std::min(cols, (b0 / layout_.kc + 1) * layout_.kc);
+          const int depths = static_cast<int>(std::min<int64_t>(kDepths, slab_end - b0));
           alignas(32) float flat[kDepths][kElems][kLanes];
           for (int d = 0; d < depths; ++d)
             transform(w, rows, cols, flipped, b0 + d, block, flat[d]);

@@ -51,6 +51,10 @@ constexpr int64_t kMinChannels = 16;
 // weight_chunk_tiles; 1M floats measured best among 256K-4M on the 64 and 128 channel shapes,
 // min(C_in, C_out) on the 256 and 512 channel ones.
 constexpr int64_t kForwardChunkTiles = 48;
+// Channel pairs C_in C_out up to which U (36 floats per pair: 9.4 MB at 256 x 256) stays in L3
+// across the forward's chunks; past it each chunk reads U from memory, so chunks grow with it
+// (forward_chunk_tiles) and output blocks stop (forward_out_block).
+constexpr int64_t kCachedKernelPairs = 256 * 256;
 // A forward chunk's products M (36 C_out floats per tile) past this many floats (1 MB, twice a
 // Zen 3 core's L2) go through the GEMMs and output transforms kOutBlockRows output channels at a
 // time (forward_out_block). 256ch 8px, 2 threads, 8 alternating rounds: forward 30.3 -> 26.2 ms,
@@ -309,20 +313,22 @@ class TransformedKernels {
 };
 
 // Tiles per chunk of the forward (and backward-data), a multiple of kLanes: kForwardChunkTiles,
-// times C_in C_out / 256^2 when above 1 (every chunk streams all of U: 36 C_in C_out floats, 38 MB
-// at 512 channels), evened out so that the threads get the same number of chunks.
+// times C_in C_out / kCachedKernelPairs when above 1 (every chunk streams all of U: 38 MB at 512
+// channels), evened out so that the threads get the same number of chunks.
 int64_t forward_chunk_tiles(const Conv2dGeometry& g, const Tiles& tiles, int threads) {
-  const int64_t chunk = kForwardChunkTiles * std::max<int64_t>(1, g.c_in * g.c_out / (256 * 256));
+  const int64_t chunk =
+      kForwardChunkTiles * std::max<int64_t>(1, g.c_in * g.c_out / kCachedKernelPairs);
   const int64_t chunks = round_up(ceil_div(tiles.count, chunk), threads);
   return round_up(ceil_div(tiles.count, chunks), kLanes);
 }
 
 // Output channels per round of the forward's 36 GEMMs and output transforms: all of them, unless
-// a chunk's products (36 C_out chunk floats) outgrow the caches while U still fits them (C_in
-// C_out up to 256^2; beyond, the chunk grows instead and each round would read V from memory).
+// a chunk's products (36 C_out chunk floats) outgrow the caches while U still fits them
+// (kCachedKernelPairs; beyond, each round would read V again from memory, past U).
 // Then kOutBlockRows at a time: the output transform reads its 36 rows from L2, not L3.
 int64_t forward_out_block(const Conv2dGeometry& g, int64_t width) {
-  const bool blocked = kElems * g.c_out * width > kOutBlockFloats && g.c_in * g.c_out <= 256 * 256;
+  const bool blocked =
+      kElems * g.c_out * width > kOutBlockFloats && g.c_in * g.c_out <= kCachedKernelPairs;
   return blocked ? round_up(kOutBlockRows, winograd_kernel().mr) : g.c_out;
 }
 

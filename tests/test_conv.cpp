@@ -193,8 +193,9 @@ TEST(Conv2dWinograd, SwitchesToImplicitGemmWhenNotAllowed) {
 }
 
 // Every Winograd pass adds in an order that does not depend on the team: the forward and
-// backward-data give each chunk of tiles to one thread, the backward-weight each of the 36
-// GEMMs (five chunks of tiles here, accumulated in turn). Same bits on 1, 2 and 3 threads.
+// backward-data give each chunk of tiles to one thread (chunk sizes follow the team, but a GEMM
+// column's bits do not depend on the tile it falls in), the backward-weight each of the 36 GEMMs
+// (five chunks of tiles here, accumulated in turn). Same bits on 1, 2 and 3 threads.
 TEST(Conv2dWinograd, SameBitsOnAnyNumberOfThreads) {
   Generator gen(6);
   const Tensor x0 = uniform({1040, 32, 4, 4}, -1, 1, gen), w0 = uniform({32, 32, 3, 3}, -1, 1, gen);

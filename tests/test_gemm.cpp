@@ -169,6 +169,37 @@ TEST(GemmTest, EveryKernelAwkwardSizesAndBlockCrossers) {
   }
 }
 
+// An element of C gets the same bits wherever its column falls in the micro-tiles: in a full
+// tile, or in a row's last tile of 1 .. nr - 1 columns. Callers cut N by thread and by chunk
+// (sgemm's threads, the Winograd forward's chunks of tiles), and their results must not depend
+// on the cut.
+TEST(GemmTest, ColumnBitsDoNotDependOnTheTileTheyFallIn) {
+  const gemm_detail::SgemmKernel* kernels[3];
+  const int count = gemm_detail::runnable_sgemm_kernels(kernels);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (int i = 0; i < count; ++i) {
+    SCOPED_TRACE(kernels[i]->name);
+    g_kernel = kernels[i];
+    const int64_t nr = kernels[i]->nr, m = 2 * kernels[i]->mr + 1, k = 37, ld = 2 * nr;
+    std::vector<float> a(size_t(m * k)), b(size_t(k * ld));
+    for (float& x : a) x = dist(rng);
+    for (float& x : b) x = dist(rng);
+    std::vector<float> full(size_t(m * ld));
+    sgemm_with_current_kernel(false, false, m, ld, k, 1.0f, a.data(), k, b.data(), ld, 0.0f,
+                              full.data(), ld);
+    for (int64_t n = nr + 1; n < ld; ++n) {
+      std::vector<float> part(size_t(m * ld), 0.0f);
+      sgemm_with_current_kernel(false, false, m, n, k, 1.0f, a.data(), k, b.data(), ld, 0.0f,
+                                part.data(), ld);
+      for (int64_t r = 0; r < m; ++r)
+        for (int64_t j = nr; j < n; ++j)
+          ASSERT_EQ(part[r * ld + j], full[r * ld + j])
+              << "n " << n << ", row " << r << ", col " << j;
+    }
+  }
+}
+
 TEST(GemmTest, KernelNameIsTheFirstRunnable) {
   const gemm_detail::SgemmKernel* kernels[3];
   gemm_detail::runnable_sgemm_kernels(kernels);

@@ -52,63 +52,34 @@ STAA_TARGET_AVX2 void update_partial(const __m256 acc[kMr][kVectors], float* c, 
 
 // A tile of at most 16 columns (the last of a row of C when N % 24 is 8 or 16, as in every
 // Winograd backward-weight GEMM, N = C_in: 64 = 24 + 24 + 16, 128 = 5 x 24 + 8): the full k loop
-// would spend a third or two thirds of its FMAs on the panel's zero padding. Two vectors per row
-// run 8 accumulators, enough for both FMA pipes (latency 4); one vector per row takes two k
-// steps at a time into two sets of four accumulators, added at the end. (These loops stay
-// written out beside micro_4x24's: one k loop templated on the vector count, with the
-// accumulators handed back in an array, halved the 24-column kernel's speed.)
+// would spend a third or two thirds of its FMAs on the panel's zero padding. Each accumulator
+// adds its k terms in order, as micro_4x24's do, so an element of C gets the same bits whichever
+// tile its column falls in (callers cut N by thread and by chunk). (This loop stays written out
+// beside micro_4x24's: one k loop templated on the vector count, with the accumulators handed
+// back in an array, halved the 24-column kernel's speed.)
 template <int kVecs>
 STAA_TARGET_AVX2 void micro_4xnarrow(int64_t kc, const float* a, const float* b, float alpha,
                                      float beta, float* c, int64_t ldc, int rows, int cols) {
   static_assert(kVecs == 1 || kVecs == 2);
-  __m256 acc[kMr][kVectors] = {};
-  if constexpr (kVecs == 2) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
-    __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
+  __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
 #pragma GCC unroll 4
-    for (int64_t p = 0; p < kc; ++p, a += kMr, b += kNr) {
-      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-      __m256 a_r = _mm256_broadcast_ss(a + 0);
-      c00 = _mm256_fmadd_ps(a_r, b0, c00);
-      c01 = _mm256_fmadd_ps(a_r, b1, c01);
-      a_r = _mm256_broadcast_ss(a + 1);
-      c10 = _mm256_fmadd_ps(a_r, b0, c10);
-      c11 = _mm256_fmadd_ps(a_r, b1, c11);
-      a_r = _mm256_broadcast_ss(a + 2);
-      c20 = _mm256_fmadd_ps(a_r, b0, c20);
-      c21 = _mm256_fmadd_ps(a_r, b1, c21);
-      a_r = _mm256_broadcast_ss(a + 3);
-      c30 = _mm256_fmadd_ps(a_r, b0, c30);
-      c31 = _mm256_fmadd_ps(a_r, b1, c31);
-    }
-    acc[0][0] = c00, acc[0][1] = c01, acc[1][0] = c10, acc[1][1] = c11;
-    acc[2][0] = c20, acc[2][1] = c21, acc[3][0] = c30, acc[3][1] = c31;
-  } else {
-    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;  // even k steps
-    __m256 d0 = c0, d1 = c0, d2 = c0, d3 = c0;                   // odd k steps
-    int64_t p = 0;
-#pragma GCC unroll 2
-    for (; p + 2 <= kc; p += 2, a += 2 * kMr, b += 2 * kNr) {
-      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + kNr);
-      c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 0), b0, c0);
-      c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), b0, c1);
-      c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), b0, c2);
-      c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), b0, c3);
-      d0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), b1, d0);
-      d1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b1, d1);
-      d2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 6), b1, d2);
-      d3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 7), b1, d3);
-    }
-    if (p < kc) {
-      const __m256 b0 = _mm256_load_ps(b);
-      c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 0), b0, c0);
-      c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), b0, c1);
-      c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), b0, c2);
-      c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), b0, c3);
-    }
-    acc[0][0] = _mm256_add_ps(c0, d0), acc[1][0] = _mm256_add_ps(c1, d1);
-    acc[2][0] = _mm256_add_ps(c2, d2), acc[3][0] = _mm256_add_ps(c3, d3);
+  for (int64_t p = 0; p < kc; ++p, a += kMr, b += kNr) {
+    const __m256 b0 = _mm256_load_ps(b), b1 = kVecs == 2 ? _mm256_load_ps(b + 8) : b0;
+    __m256 a_r = _mm256_broadcast_ss(a + 0);
+    c00 = _mm256_fmadd_ps(a_r, b0, c00);
+    if constexpr (kVecs == 2) c01 = _mm256_fmadd_ps(a_r, b1, c01);
+    a_r = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(a_r, b0, c10);
+    if constexpr (kVecs == 2) c11 = _mm256_fmadd_ps(a_r, b1, c11);
+    a_r = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(a_r, b0, c20);
+    if constexpr (kVecs == 2) c21 = _mm256_fmadd_ps(a_r, b1, c21);
+    a_r = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(a_r, b0, c30);
+    if constexpr (kVecs == 2) c31 = _mm256_fmadd_ps(a_r, b1, c31);
   }
+  const __m256 acc[kMr][kVectors] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
   update_partial(acc, c, ldc, rows, cols, alpha, beta);
 }
 
